@@ -1,0 +1,93 @@
+// The lyrics corpus in HDF5: schema (format "chorus-lyrics", version 1) and a shard-aware reader.
+// Schema (documented in data/README.md; every dataset readable with h5dump / h5py):
+//   /                 attrs: format="chorus-lyrics", version=1 (int), source, source_sha256,
+//                            options (JSON text), created (ISO time)
+//   /vocab/code_points uint32 [V-2]   ids 2.. of Vocab (0 = end of song, 1 = unknown)
+//   /artists/names     vlen UTF-8 [A] artist id -> name ("" allowed)
+//   /<split>/symbols   int32 [N]      concatenated symbol ids of the split's songs, no separators
+//   /<split>/offsets   int64 [S+1]    song i is symbols[offsets[i], offsets[i+1])
+//   /<split>/artist    int32 [S]      artist id of song i
+//   /<split>/titles    vlen UTF-8 [S] song titles
+// splits: "train", "valid", "test" (a split may hold zero songs).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "data/vocab.h"
+
+namespace chorus {
+
+inline constexpr const char* kLyricsFormat = "chorus-lyrics";
+inline constexpr int kLyricsFormatVersion = 1;
+
+// The small per-split index, read whole: offsets and artist ids (not the symbols).
+struct SplitIndex {
+  std::string name;
+  std::vector<int64_t> offsets;  // size songs()+1
+  std::vector<int32_t> artist;   // size songs()
+  int64_t songs() const { return static_cast<int64_t>(artist.size()); }
+  int64_t song_length(int64_t i) const { return offsets[i + 1] - offsets[i]; }
+  int64_t symbols() const { return offsets.empty() ? 0 : offsets.back(); }
+};
+
+// Read access to a corpus file. Opening checks format and version (InputError with a hint on a
+// mismatch) and structure (offsets monotone and in range, ids within the vocabulary on read).
+// Symbols are read per song with hyperslabs, so a rank touches only the songs it trains on.
+class CorpusReader {
+ public:
+  explicit CorpusReader(const std::string& path);
+  ~CorpusReader();
+  CorpusReader(const CorpusReader&) = delete;
+  CorpusReader& operator=(const CorpusReader&) = delete;
+
+  const std::string& path() const { return path_; }
+  const Vocab& vocab() const { return vocab_; }
+  const std::vector<std::string>& artists() const { return artists_; }
+  bool has_split(const std::string& split) const;
+  // Throws InputError naming the file when the split does not exist.
+  const SplitIndex& split(const std::string& split) const;
+  // Symbol ids of one song (without the end-of-song symbol).
+  std::vector<int32_t> read_song(const std::string& split, int64_t song) const;
+  std::string title(const std::string& split, int64_t song) const;
+  // Number of symbols read from disk so far (tests check that a rank reads only its shard).
+  int64_t symbols_read() const { return symbols_read_; }
+  // format, version, provenance, vocabulary size, artists, per-split songs and symbols.
+  nlohmann::json info() const;
+
+ private:
+  struct Handle;
+  std::string path_;
+  std::unique_ptr<Handle> h5_;
+  Vocab vocab_;
+  std::vector<std::string> artists_;
+  std::vector<SplitIndex> splits_;
+  nlohmann::json attrs_;
+  mutable int64_t symbols_read_ = 0;
+};
+
+// Where a split's songs come from when writing; songs are appended in order.
+class CorpusWriter {
+ public:
+  // Creates `path` (truncating); call commit() at the end. Destroying an uncommitted writer
+  // removes the file, so a failure never leaves a file that looks complete.
+  CorpusWriter(const std::string& path, const Vocab& vocab, const std::vector<std::string>& artists,
+               const nlohmann::json& provenance /* source, source_sha256, options */);
+  ~CorpusWriter();
+  void add_song(const std::string& split, int32_t artist, const std::string& title,
+                const std::vector<int32_t>& symbols);
+  void commit();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Loads the vocabulary and artist names from a corpus .h5 file or from a checkpoint directory
+// (its vocab.json: {"code_points": [...], "artists": [...]}), for --vocab-from.
+void load_vocab_from(const std::string& path, Vocab* vocab, std::vector<std::string>* artists);
+
+}  // namespace chorus

@@ -1,0 +1,241 @@
+// `chorus prepare lyrics`: raw lyrics -> HDF5 corpus in two streaming passes (count, then encode).
+// Invariants: a song's split depends only on its (artist, title), never on which other songs or
+// artists are present; the output appears (by rename) only when complete, and nothing is left
+// behind on failure.
+#include "data/prepare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iomanip>
+#include <map>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <unordered_set>
+
+#include "data/corpus.h"
+#include "data/errors.h"
+#include "data/files.h"
+#include "data/text.h"
+
+namespace chorus {
+namespace {
+
+const char* const kSplits[] = {"train", "valid", "test"};
+
+std::string trim(const std::string& s) {
+  const char* ws = " \t\r\n";
+  auto b = s.find_first_not_of(ws);
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(ws) - b + 1);
+}
+
+const char* format_name(LyricsFormat f) {
+  switch (f) {
+    case LyricsFormat::kCsv: return "csv";
+    case LyricsFormat::kFortune: return "fortune";
+    default: return "auto";
+  }
+}
+
+void validate(const PrepareLyricsOptions& o) {
+  if (o.input.empty()) throw InputError("prepare lyrics: input is required");
+  if (o.output.empty()) throw InputError("prepare lyrics: output is required");
+  auto bad_fraction = [](double f) { return !(f >= 0.0 && f <= 1.0); };
+  if (bad_fraction(o.valid_fraction)) throw InputError("prepare lyrics: valid_fraction must be in [0, 1]");
+  if (bad_fraction(o.test_fraction)) throw InputError("prepare lyrics: test_fraction must be in [0, 1]");
+  if (o.valid_fraction + o.test_fraction > 1.0) {
+    throw InputError("prepare lyrics: valid_fraction + test_fraction must be at most 1");
+  }
+  if (o.min_songs < 0) throw InputError("prepare lyrics: min_songs must be >= 0");
+}
+
+struct SplitStats {
+  int64_t songs = 0, symbols = 0, unknown = 0;
+  std::set<int32_t> artists;
+};
+
+}  // namespace
+
+std::string split_of(const std::string& artist, const std::string& title, double valid_fraction,
+                     double test_fraction) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis
+  auto mix = [&h](unsigned char c) {
+    h ^= c;
+    h *= 1099511628211ull;  // FNV-1a 64 prime
+  };
+  for (unsigned char c : artist) mix(c);
+  mix(0x1f);
+  for (unsigned char c : title) mix(c);
+  const double u = std::ldexp(static_cast<double>(h), -64);  // h / 2^64
+  if (u < valid_fraction) return "valid";
+  if (u < valid_fraction + test_fraction) return "test";
+  return "train";
+}
+
+std::vector<std::string> parse_artist_list(const std::string& spec) {
+  std::vector<std::string> out;
+  if (!spec.empty() && spec[0] == '@') {
+    std::istringstream in(read_file(spec.substr(1)));
+    std::string line;
+    while (std::getline(in, line)) {
+      line = trim(line);
+      if (!line.empty()) out.push_back(line);
+    }
+    return out;
+  }
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t comma = spec.find(',', start);
+    if (comma == std::string::npos) comma = spec.size();
+    std::string name = trim(spec.substr(start, comma - start));
+    if (!name.empty()) out.push_back(name);
+    start = comma + 1;
+  }
+  return out;
+}
+
+nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream& log) {
+  validate(options);
+  const std::string& input = options.input;
+  const std::unordered_set<std::string> wanted(options.artists.begin(), options.artists.end());
+  auto selected = [&](const std::string& artist) { return wanted.empty() || wanted.count(artist) > 0; };
+
+  Vocab reused_vocab;
+  std::vector<std::string> reused_artists;
+  const bool reuse = !options.vocab_from.empty();
+  if (reuse) load_vocab_from(options.vocab_from, &reused_vocab, &reused_artists);
+
+  // Pass 1: checksum, song counts per artist, and the code points of each artist's training
+  // songs (kept per artist so artists dropped by min_songs add nothing to the vocabulary).
+  const std::string sha = sha256_file(input);
+  std::map<std::string, int64_t> counts;
+  std::map<std::string, std::set<char32_t>> train_chars;
+  int64_t empty_songs = 0;
+  read_lyrics(input, options.format, [&](const RawSong& song) {
+    if (!selected(song.artist)) return;
+    const std::u32string text = normalise_song(song.text);
+    if (text.empty()) return;
+    ++counts[song.artist];
+    if (!reuse && split_of(song.artist, song.title, options.valid_fraction, options.test_fraction) == "train") {
+      train_chars[song.artist].insert(text.begin(), text.end());
+    }
+  });
+  for (const auto& name : options.artists) {
+    if (!counts.count(name)) log << "warning: artist \"" << name << "\" has no songs in " << input << "\n";
+  }
+
+  // Artist ids: the reused list (the model's embedding) or the kept artists sorted by name.
+  std::vector<std::string> artists;
+  std::map<std::string, int32_t> artist_id;
+  if (reuse && !reused_artists.empty()) {
+    artists = reused_artists;
+  } else {  // also when the reused vocabulary names no artists (a model without conditioning)
+    for (const auto& [name, n] : counts) {
+      if (n >= options.min_songs) artists.push_back(name);
+    }
+  }
+  for (size_t i = 0; i < artists.size(); ++i) artist_id.emplace(artists[i], static_cast<int32_t>(i));
+  auto kept = [&](const std::string& artist) {
+    auto c = counts.find(artist);
+    return c != counts.end() && c->second >= options.min_songs && artist_id.count(artist) > 0;
+  };
+  Vocab vocab = reused_vocab;
+  if (!reuse) {
+    std::set<char32_t> chars;
+    for (const auto& [name, set] : train_chars) {
+      if (kept(name)) chars.insert(set.begin(), set.end());
+    }
+    vocab = Vocab(std::vector<char32_t>(chars.begin(), chars.end()));
+  }
+  int64_t kept_songs = 0, foreign_songs = 0;
+  for (const auto& [name, n] : counts) {
+    if (kept(name)) kept_songs += n;
+    else if (n >= options.min_songs) foreign_songs += n;  // only with --vocab-from
+  }
+  if (kept_songs == 0) {
+    throw InputError(input + ": no songs left after filtering (artists: " +
+                     (wanted.empty() ? std::string("all") : std::to_string(wanted.size()) + " named") +
+                     ", min_songs " + std::to_string(options.min_songs) +
+                     (reuse ? ", artists of " + options.vocab_from : std::string()) + ")");
+  }
+  if (foreign_songs > 0) {
+    log << "warning: " << foreign_songs << " songs by artists unknown to " << options.vocab_from
+        << " are dropped\n";
+  }
+
+  // Pass 2: encode and write to output.tmp; rename only after a successful commit.
+  nlohmann::json opts = {{"format", format_name(options.format)},
+                         {"artists", options.artists},
+                         {"min_songs", options.min_songs},
+                         {"valid_fraction", options.valid_fraction},
+                         {"test_fraction", options.test_fraction},
+                         {"vocab_from", options.vocab_from}};
+  nlohmann::json provenance = {{"source", input}, {"source_sha256", sha}, {"options", opts.dump()}};
+  const std::string tmp = options.output + ".tmp";
+  std::map<std::string, SplitStats> stats;
+  try {
+    CorpusWriter writer(tmp, vocab, artists, provenance);
+    read_lyrics(input, options.format, [&](const RawSong& song) {
+      if (!selected(song.artist)) return;
+      const std::u32string text = normalise_song(song.text);
+      if (text.empty()) {
+        ++empty_songs;
+        return;
+      }
+      if (!kept(song.artist)) return;
+      const std::string split =
+          split_of(song.artist, song.title, options.valid_fraction, options.test_fraction);
+      std::vector<int32_t> ids;
+      ids.reserve(text.size());
+      SplitStats& st = stats[split];
+      for (char32_t c : text) {
+        ids.push_back(vocab.id(c));
+        if (ids.back() == Vocab::kUnknown) ++st.unknown;
+      }
+      const int32_t a = artist_id.at(song.artist);
+      ++st.songs;
+      st.symbols += static_cast<int64_t>(ids.size());
+      st.artists.insert(a);
+      writer.add_song(split, a, song.title, ids);
+    });
+    writer.commit();
+    if (std::rename(tmp.c_str(), options.output.c_str()) != 0) {
+      throw InputError("cannot rename " + tmp + " to " + options.output);
+    }
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
+  auto slash = options.output.find_last_of('/');
+  fsync_path(slash == std::string::npos ? "." : (slash == 0 ? "/" : options.output.substr(0, slash)));
+
+  nlohmann::json summary = {{"output", options.output},
+                            {"vocab_size", vocab.size()},
+                            {"artists", artists.size()},
+                            {"skipped_empty", empty_songs},
+                            {"splits", nlohmann::json::object()}};
+  log << "prepared " << options.output << " from " << input << " (sha256 " << sha.substr(0, 16)
+      << "...)\n";
+  log << std::left << std::setw(8) << "split" << std::right << std::setw(10) << "songs"
+      << std::setw(12) << "symbols" << std::setw(10) << "unknown" << std::setw(10) << "artists"
+      << "\n";
+  for (const char* name : kSplits) {
+    const SplitStats& st = stats[name];
+    summary["splits"][name] = {{"songs", st.songs},
+                               {"symbols", st.symbols},
+                               {"unknown", st.unknown},
+                               {"artists", st.artists.size()}};
+    log << std::left << std::setw(8) << name << std::right << std::setw(10) << st.songs
+        << std::setw(12) << st.symbols << std::setw(10) << st.unknown << std::setw(10)
+        << st.artists.size() << "\n";
+  }
+  log << "vocabulary " << vocab.size() << " symbols (incl. end-of-song and unknown), "
+      << artists.size() << " artists";
+  if (empty_songs > 0) log << ", " << empty_songs << " empty songs skipped";
+  log << "\n";
+  return summary;
+}
+
+}  // namespace chorus

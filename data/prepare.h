@@ -1,0 +1,39 @@
+// `chorus prepare lyrics`: raw lyrics (CSV or fortune file) -> HDF5 corpus, in two streaming passes.
+#pragma once
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "data/lyrics_source.h"
+
+namespace chorus {
+
+struct PrepareLyricsOptions {
+  std::string input;                          // CSV or fortune file (required)
+  LyricsFormat format = LyricsFormat::kAuto;
+  std::string output;                         // .h5 path (required); written as output+".tmp" then renamed
+  std::vector<std::string> artists;           // keep only these (exact names); empty = all
+  int64_t min_songs = 1;                      // drop artists with fewer songs (after the filter)
+  double valid_fraction = 0.05;               // by stable hash of (artist, song), see split_of()
+  double test_fraction = 0.05;
+  std::string vocab_from;                     // reuse vocabulary (+ artists) of a .h5 or checkpoint dir
+};
+
+// The split a song belongs to: FNV-1a 64 of artist + '\x1f' + title, mapped to [0,1);
+// < valid -> "valid", < valid+test -> "test", else "train". Independent of the artist list.
+std::string split_of(const std::string& artist, const std::string& title, double valid_fraction,
+                     double test_fraction);
+
+// Parses "--artists": "A,B,C" or "@file" (one name per line, blank lines ignored).
+std::vector<std::string> parse_artist_list(const std::string& spec);
+
+// Runs the preparation; writes a readable summary per split to `log` and returns the summary as
+// JSON ({"output", "splits": {"train": {"songs", "symbols", "unknown"}, ...}, "vocab_size",
+// "artists"}). Throws InputError on bad input; no output file is left behind on any failure.
+nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream& log);
+
+
+}  // namespace chorus

@@ -1,0 +1,135 @@
+// Global song streams and TBPTT windows. Invariant: the windows a stream produces depend only on
+// (seed, song count, stream count, stream id, cursor), never on how streams are spread over ranks.
+#include "data/streams.h"
+
+#include <random>
+#include <stdexcept>
+
+#include "data/corpus.h"
+#include "data/vocab.h"
+
+namespace chorus {
+
+uint64_t mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+SongSchedule::SongSchedule(int64_t num_songs, int64_t num_streams, uint64_t seed, bool shuffle)
+    : num_songs_(num_songs), num_streams_(num_streams), seed_(seed), shuffle_(shuffle) {
+  if (num_streams <= 0) throw std::invalid_argument("SongSchedule: num_streams must be > 0");
+}
+
+int64_t SongSchedule::songs_per_epoch(int64_t stream) const {
+  if (stream >= num_songs_) return 0;
+  return (num_songs_ - stream + num_streams_ - 1) / num_streams_;
+}
+
+const std::vector<int64_t>& SongSchedule::permutation(int64_t epoch) const {
+  for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+    if (it->first == epoch) {
+      cache_.splice(cache_.begin(), cache_, it);
+      return cache_.front().second;
+    }
+  }
+  std::vector<int64_t> perm(num_songs_);
+  for (int64_t i = 0; i < num_songs_; ++i) perm[i] = i;
+  // Own Fisher-Yates: std::shuffle differs between standard libraries.
+  std::mt19937_64 engine(mix64(seed_ ^ mix64(static_cast<uint64_t>(epoch) + 1)));
+  for (int64_t i = num_songs_ - 1; i > 0; --i) {
+    const auto j = static_cast<int64_t>(uniform_below(engine, static_cast<uint64_t>(i) + 1));
+    std::swap(perm[i], perm[j]);
+  }
+  cache_.emplace_front(epoch, std::move(perm));
+  if (cache_.size() > 4) cache_.pop_back();
+  return cache_.front().second;
+}
+
+int64_t SongSchedule::song(int64_t stream, int64_t epoch, int64_t index) const {
+  const int64_t i = stream + index * num_streams_;
+  if (!shuffle_) return i;
+  return permutation(epoch)[i];
+}
+
+StreamBatcher::StreamBatcher(const CorpusReader& corpus, std::string split, SongSchedule schedule,
+                             int64_t first_stream, int64_t num_streams, int64_t seq_len)
+    : corpus_(corpus), split_(std::move(split)), schedule_(std::move(schedule)),
+      first_stream_(first_stream), seq_len_(seq_len), cursors_(num_streams),
+      loaded_song_(num_streams, -1), symbols_(num_streams) {
+  if (first_stream < 0 || first_stream + num_streams > schedule_.num_streams())
+    throw std::invalid_argument("StreamBatcher: streams out of range");
+  if (schedule_.shuffle() && schedule_.num_songs() < schedule_.num_streams())
+    throw std::invalid_argument("StreamBatcher: fewer songs than streams");
+}
+
+void StreamBatcher::set_cursors(std::vector<StreamCursor> cursors) {
+  if (cursors.size() != cursors_.size())
+    throw std::invalid_argument("StreamBatcher::set_cursors: wrong number of streams");
+  cursors_ = std::move(cursors);
+  std::fill(loaded_song_.begin(), loaded_song_.end(), -1);
+}
+
+bool StreamBatcher::lane_done(int64_t b) const {
+  const StreamCursor& c = cursors_[b];
+  return !schedule_.shuffle() &&
+         (c.epoch > 0 || c.index >= schedule_.songs_per_epoch(first_stream_ + b));
+}
+
+bool StreamBatcher::exhausted() const {
+  for (int64_t b = 0; b < num_streams(); ++b)
+    if (!lane_done(b)) return false;
+  return true;
+}
+
+void StreamBatcher::load(int64_t b) {
+  const StreamCursor& c = cursors_[b];
+  const int64_t song = schedule_.song(first_stream_ + b, c.epoch, c.index);
+  if (loaded_song_[b] == song) return;
+  symbols_[b] = corpus_.read_song(split_, song);
+  loaded_song_[b] = song;
+}
+
+Window StreamBatcher::next() {
+  const int64_t B = num_streams(), T = seq_len_;
+  Window w;
+  w.seq_len = T;
+  w.streams = B;
+  w.inputs.assign(T * B, Vocab::kEndOfSong);
+  w.targets.assign(T * B, 0);
+  w.mask.assign(T * B, 0.0f);
+  w.reset.assign(B, 1);
+  w.artist.assign(B, 0);
+  w.stream_ids.resize(B);
+  const SplitIndex& index = corpus_.split(split_);
+  for (int64_t b = 0; b < B; ++b) {
+    w.stream_ids[b] = first_stream_ + b;
+    if (lane_done(b)) continue;
+    load(b);
+    StreamCursor& c = cursors_[b];
+    const std::vector<int32_t>& s = symbols_[b];
+    const auto n = static_cast<int64_t>(s.size());
+    w.reset[b] = c.position == 0;
+    w.artist[b] = index.artist[loaded_song_[b]];
+    // Song sequence: [EOS, s_0 .. s_{n-1}, EOS]; prediction p has input seq[p], target seq[p+1].
+    for (int64_t t = 0; t < T && c.position + t < n + 1; ++t) {
+      const int64_t p = c.position + t;
+      w.inputs[t * B + b] = p == 0 ? Vocab::kEndOfSong : s[p - 1];
+      w.targets[t * B + b] = p < n ? s[p] : Vocab::kEndOfSong;
+      w.mask[t * B + b] = 1.0f;
+      ++w.count;
+    }
+    c.position += T;
+    if (c.position >= n + 1) {  // the song is over: the next window starts the next one
+      c.position = 0;
+      if (++c.index >= schedule_.songs_per_epoch(first_stream_ + b) && schedule_.shuffle()) {
+        c.index = 0;
+        ++c.epoch;
+      }
+    }
+  }
+  return w;
+}
+
+}  // namespace chorus

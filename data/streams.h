@@ -1,0 +1,104 @@
+// Global streams of songs and their TBPTT windows (DESIGN.md "Global streams", "Windows and resets").
+// A batch is G streams defined over the whole corpus, independent of the rank count; a rank owns a
+// contiguous block of streams and reads only the songs those streams play.
+#pragma once
+#include <cstdint>
+#include <list>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace chorus {
+
+class CorpusReader;
+
+// Which song stream g plays as its index-th song of epoch e. With shuffling, epoch e is a
+// permutation of the songs drawn from (seed, e) by our own Fisher-Yates; stream g plays
+// perm[g], perm[g + G], perm[g + 2G], ... Without shuffling, perm is the identity and there is
+// only epoch 0 (used for validation: every song exactly once).
+class SongSchedule {
+ public:
+  SongSchedule(int64_t num_songs, int64_t num_streams, uint64_t seed, bool shuffle);
+  int64_t num_songs() const { return num_songs_; }
+  int64_t num_streams() const { return num_streams_; }
+  bool shuffle() const { return shuffle_; }
+  // Songs stream g plays in one epoch: ceil((N - g) / G), 0 when g >= N.
+  int64_t songs_per_epoch(int64_t stream) const;
+  int64_t song(int64_t stream, int64_t epoch, int64_t index) const;
+
+ private:
+  const std::vector<int64_t>& permutation(int64_t epoch) const;
+  int64_t num_songs_, num_streams_;
+  uint64_t seed_;
+  bool shuffle_;
+  // Streams drift apart by whole epochs, so a few recent permutations are kept.
+  mutable std::list<std::pair<int64_t, std::vector<int64_t>>> cache_;
+};
+
+// The resumable position of one stream.
+struct StreamCursor {
+  int64_t epoch = 0;     // epoch of the song being played
+  int64_t index = 0;     // its index among the stream's songs of that epoch
+  int64_t position = 0;  // next prediction within the song (0 = the song starts: zero state)
+  bool operator==(const StreamCursor& o) const {
+    return epoch == o.epoch && index == o.index && position == o.position;
+  }
+};
+
+// One TBPTT window of this rank's streams, time-major ([t * B + b]).
+struct Window {
+  int64_t seq_len = 0;
+  int64_t streams = 0;
+  std::vector<int64_t> inputs;   // symbol ids; padding positions hold the end-of-song id
+  std::vector<int64_t> targets;  // next symbol ids; 0 at padding
+  std::vector<float> mask;       // 1 where the target is counted, 0 at padding
+  std::vector<uint8_t> reset;    // [B] 1 where this window starts a song: state must be zeroed
+  std::vector<int64_t> artist;   // [B] artist id of the song each stream plays (0 when exhausted)
+  std::vector<int64_t> stream_ids;  // [B] global stream ids (for dropout masks)
+  int64_t count = 0;             // counted targets
+};
+
+// Cuts this rank's streams into windows. A song of n symbols is predicted as n + 1 targets
+// (its symbols then the end-of-song symbol) from inputs that start with the end-of-song symbol.
+// Each song starts at a window boundary; its last window is padded and masked.
+class StreamBatcher {
+ public:
+  StreamBatcher(const CorpusReader& corpus, std::string split, SongSchedule schedule,
+                int64_t first_stream, int64_t num_streams, int64_t seq_len);
+  Window next();
+  // True when no stream has anything left (only without shuffling: the single epoch is over).
+  bool exhausted() const;
+  const std::vector<StreamCursor>& cursors() const { return cursors_; }
+  void set_cursors(std::vector<StreamCursor> cursors);
+  int64_t first_stream() const { return first_stream_; }
+  int64_t num_streams() const { return static_cast<int64_t>(cursors_.size()); }
+
+ private:
+  bool lane_done(int64_t b) const;
+  void load(int64_t b);  // reads the song of lane b's cursor (if not loaded)
+  const CorpusReader& corpus_;
+  std::string split_;
+  SongSchedule schedule_;
+  int64_t first_stream_, seq_len_;
+  std::vector<StreamCursor> cursors_;
+  std::vector<int64_t> loaded_song_;             // song id loaded per lane, -1 none
+  std::vector<std::vector<int32_t>> symbols_;     // that song's symbols
+};
+
+// mt19937_64-based helpers whose results do not depend on the standard library.
+uint64_t mix64(uint64_t x);  // splitmix64 finaliser
+// Uniform integer in [0, n) by rejection from raw 64-bit draws of `next`.
+template <class Engine>
+uint64_t uniform_below(Engine& engine, uint64_t n) {
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  uint64_t x;
+  do x = engine(); while (x >= limit);
+  return x % n;
+}
+// Uniform double in [0, 1) from the top 53 bits of one draw.
+template <class Engine>
+double uniform_01(Engine& engine) {
+  return static_cast<double>(engine() >> 11) * 0x1.0p-53;
+}
+
+}  // namespace chorus

@@ -1,0 +1,126 @@
+// chorus: the command-line entry point. main reads as the list of subcommands; it is the only
+// catch: errors print "chorus [host:rank]: error: ..." with a hint, and a multi-rank job is taken
+// down with MPI_Abort so no peer waits forever in a collective.
+#include <mpi.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "data/errors.h"
+#include "launcher/commands.h"
+#include "trainer/runtime.h"
+
+namespace {
+
+std::string joined_args(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
+  return s;
+}
+
+// Ends the process with `code`; under mpirun with several ranks, ends every rank.
+[[noreturn]] void die(int code, const std::string& message) {
+  int initialised = 0, finalised = 0, size = 1, rank = 0;
+  MPI_Initialized(&initialised);
+  MPI_Finalized(&finalised);
+  const bool mpi = initialised && !finalised;
+  if (mpi) {
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  }
+  std::cerr << "chorus [" << chorus::host_name() << ":" << rank << "]: error: " << message
+            << std::endl;
+  if (mpi && size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+  if (mpi) MPI_Finalize();
+  std::exit(code);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace chorus;
+  CLI::App app{"Chorus: recurrent models of lyrics and music, on one machine or a cluster"};
+  app.require_subcommand(1);
+
+  PrepareLyricsOptions prep;
+  std::string format = "auto", artists;
+  auto* prepare = app.add_subcommand("prepare", "turn a raw corpus into an HDF5 corpus file");
+  prepare->require_subcommand(1);
+  auto* lyrics = prepare->add_subcommand("lyrics", "songdata CSV or fortune file -> .h5");
+  lyrics->add_option("--input,input", prep.input, "songdata.csv or a fortune file")->required();
+  lyrics->add_option("--output,-o", prep.output, "corpus file to write (.h5)")->required();
+  lyrics->add_option("--format", format, "auto | csv | fortune")->capture_default_str();
+  lyrics->add_option("--artists", artists, "keep only these: A,B,... or @file (one per line)");
+  lyrics->add_option("--min-songs", prep.min_songs, "drop artists with fewer songs")
+      ->capture_default_str();
+  lyrics->add_option("--valid-fraction", prep.valid_fraction)->capture_default_str();
+  lyrics->add_option("--test-fraction", prep.test_fraction)->capture_default_str();
+  lyrics->add_option("--vocab-from", prep.vocab_from,
+                     "reuse the vocabulary of a corpus .h5 or a checkpoint");
+
+  TrainArgs train_args;
+  auto* train = app.add_subcommand("train", "train a model (run under mpirun -np N for N ranks)");
+  train->add_option("config,--config", train_args.config, "experiment YAML")->required();
+  train->add_option("--set", train_args.overrides, "override a key: section.key=value");
+  train->add_flag("--resume", train_args.resume,
+                  "continue from the newest complete checkpoint in run.dir (fresh if none)");
+
+  SampleArgs sample_args;
+  auto* sample = app.add_subcommand("sample", "print a song sampled from a trained model");
+  sample->add_option("--checkpoint", sample_args.checkpoint, "checkpoint or run directory")
+      ->required();
+  sample->add_option("--prime", sample_args.prime)->capture_default_str();
+  sample->add_option("--temperature", sample_args.temperature)->capture_default_str();
+  sample->add_option("--artist", sample_args.artist, "artist name (artist-conditioned models)");
+  sample->add_option("--length", sample_args.length, "symbols at most")->capture_default_str();
+  sample->add_option("--seed", sample_args.seed)->capture_default_str();
+  sample->add_option("--method", sample_args.method, "multinomial | gumbel | argmax")
+      ->capture_default_str();
+
+  EvalArgs eval_args;
+  auto* eval = app.add_subcommand("eval", "loss and bits per character of a model on a split");
+  eval->add_option("--checkpoint", eval_args.checkpoint, "checkpoint or run directory")->required();
+  eval->add_option("--data", eval_args.data, "corpus .h5 with the model's vocabulary")->required();
+  eval->add_option("--split", eval_args.split)->capture_default_str();
+  eval->add_option("--max-symbols", eval_args.max_symbols, "0 = the whole split")
+      ->capture_default_str();
+  eval->add_option("--batch-size", eval_args.batch_size)->capture_default_str();
+
+  std::string check_config;
+  std::vector<std::string> check_overrides;
+  auto* check = app.add_subcommand("check", "validate an experiment config without training");
+  check->add_option("config,--config", check_config)->required();
+  check->add_option("--set", check_overrides, "override a key: section.key=value");
+
+  std::string info_path;
+  auto* info = app.add_subcommand("info", "describe a corpus .h5, a checkpoint or a run directory");
+  info->add_option("path", info_path)->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*lyrics) {
+      prep.format = parse_lyrics_format(format);
+      if (!artists.empty()) prep.artists = parse_artist_list(artists);
+      return command_prepare_lyrics(prep);
+    }
+    if (*train) {
+      train_args.command_line = joined_args(argc, argv);
+      return command_train(train_args);
+    }
+    if (*sample) return command_sample(sample_args);
+    if (*eval) return command_eval(eval_args);
+    if (*check) return command_check(check_config, check_overrides);
+    if (*info) return command_info(info_path);
+  } catch (const InputError& e) {
+    die(2, e.what());
+  } catch (const std::exception& e) {
+    die(1, e.what());
+  }
+  return 2;
+}

@@ -1,0 +1,104 @@
+// An experiment, as one YAML file. YAML keys are spelled exactly like these fields
+// (section.field), so one grep finds both. Every field: default and contract.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace chorus {
+
+struct RunConfig {
+  std::string dir = "checkpoints/run";  // run directory: manifest, metrics.jsonl, samples, checkpoints
+  uint64_t seed = 1234;                 // seeds shuffling, dropout masks and samples
+};
+
+struct DataConfig {
+  std::string path;                     // corpus .h5 (required; `chorus prepare` writes it)
+  std::string train_split = "train";    // split trained on
+  std::string valid_split = "valid";    // split validated on ("" = no validation)
+};
+
+struct ModelConfig {
+  std::string kind = "chars";           // "chars": character LSTM language model
+  int64_t embedding_size = 64;          // symbol embedding width
+  int64_t hidden_size = 512;            // LSTM units per layer (> 0)
+  int64_t layers = 2;                   // stacked single-layer LSTMs (>= 1)
+  double dropout = 0.0;                 // in [0, 1): after each LSTM layer, masks per DESIGN.md
+  std::string condition = "none";       // "none" | "artist": artist vector joined to every input
+  int64_t artist_embedding_size = 32;   // width of the artist vector (condition: artist)
+};
+
+struct TrainConfig {
+  int64_t batch_size = 32;              // global number of streams; divisible by the rank count
+  int64_t seq_len = 128;                // TBPTT window, symbols (> 0)
+  int64_t steps = 1000;                 // total optimizer steps (also on resume)
+  int64_t accumulate = 1;               // windows per optimizer step (>= 1), one all-reduce per step
+  int64_t threads = 0;                  // intra-op threads per rank; 0 = cores / local ranks
+};
+
+struct OptimConfig {
+  double lr = 2e-3;                     // peak learning rate (> 0)
+  double clip = 5.0;                    // global gradient-norm clip; 0 = off
+  std::string schedule = "constant";    // "constant" | "warmup" | "cosine" (cosine includes warm-up)
+  int64_t warmup_steps = 0;             // linear warm-up from 0 over these steps
+  double min_lr = 0.0;                  // cosine floor
+  double beta1 = 0.9;                   // Adam
+  double beta2 = 0.999;                 // Adam
+  double weight_decay = 0.0;            // Adam (L2)
+};
+
+struct EvalConfig {
+  int64_t every = 200;                  // validate every N steps and at the end; 0 = only at the end
+  int64_t max_symbols = 200000;         // cap on symbols per validation (whole songs; 0 = all)
+  int64_t batch_size = 32;              // songs evaluated side by side, over all ranks
+};
+
+struct CheckpointConfig {
+  int64_t every = 200;                  // save every N steps and at the end; 0 = only at the end
+  int64_t keep = 3;                     // newest complete checkpoints kept (plus the best)
+};
+
+struct LogConfig {
+  int64_t every = 10;                   // progress line and metrics.jsonl train record every N steps
+};
+
+struct SampleConfig {
+  int64_t every = 0;                    // write a sample into run.dir/samples every N steps; 0 = off
+  std::string prime = "Why";            // priming text
+  int64_t length = 400;                 // symbols at most
+  double temperature = 0.8;             // > 0
+  std::string method = "multinomial";   // "multinomial" | "gumbel" | "argmax"
+  std::string artist;                   // condition: artist — artist name ("" = the first artist)
+};
+
+struct Config {
+  RunConfig run;
+  DataConfig data;
+  ModelConfig model;
+  TrainConfig train;
+  OptimConfig optim;
+  EvalConfig eval;
+  CheckpointConfig checkpoint;
+  LogConfig log;
+  SampleConfig sample;
+};
+
+// Reads a YAML file, applies "section.key=value" overrides in order, validates.
+// Throws InputError listing every problem at once (unknown or mistyped key, wrong type, value out
+// of range), each naming the key and the file (or "--set" for an override).
+Config load_config(const std::string& path, const std::vector<std::string>& overrides);
+
+// Same for YAML text already in memory; `origin` names it in messages.
+Config parse_config(const std::string& yaml_text, const std::string& origin,
+                    const std::vector<std::string>& overrides);
+
+// The resolved config as YAML (every key, in struct order); parse_config(to_yaml(c)) == c.
+std::string to_yaml(const Config& config);
+
+// (key, value) rows in struct order for the rank-0 table, e.g. {"model.hidden_size", "512"}.
+std::vector<std::pair<std::string, std::string>> config_rows(const Config& config);
+
+bool operator==(const Config& a, const Config& b);
+
+}  // namespace chorus

@@ -1,0 +1,54 @@
+// Process-level set-up of a training or evaluation job: MPI, ranks per node, threads, BLAS check,
+// stop signals, and the facts recorded in the run manifest.
+#pragma once
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "trainer/communicator.h"
+
+namespace chorus {
+
+class Runtime {
+ public:
+  // Initialises MPI (also as a plain process: a singleton world of one rank), finds the local
+  // rank and the ranks on this node, sets LibTorch's threads (`threads` = 0: cores / local
+  // ranks; inter-op threads 1) and warns loudly on stderr (rank 0) when a slow BLAS is active.
+  explicit Runtime(int64_t threads);
+  ~Runtime();  // MPI_Finalize
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  Communicator& comm() { return *comm_; }
+  int rank() const { return comm_->rank(); }
+  int size() const { return comm_->size(); }
+  int local_rank() const { return local_rank_; }
+  int local_size() const { return local_size_; }
+  int threads() const { return threads_; }
+  const std::string& host() const { return host_; }
+  // Library versions, BLAS, ranks x threads, host names (a collective: every rank calls it).
+  nlohmann::json describe();
+
+ private:
+  std::unique_ptr<Communicator> comm_;
+  int local_rank_ = 0, local_size_ = 1, threads_ = 1;
+  std::string host_;
+};
+
+// The BLAS library this process actually loaded (resolved path of libblas.so.3), and whether it
+// is a fast one (OpenBLAS, BLIS, MKL) rather than the netlib reference.
+struct BlasInfo {
+  std::string library;
+  bool fast = false;
+};
+BlasInfo active_blas();
+
+// Stop requests (SIGINT, SIGTERM, SIGUSR1): the handler only sets a flag; the trainer agrees on
+// it over ranks at the next step boundary, saves and exits 3.
+void install_stop_handlers();
+bool stop_requested();
+
+std::string host_name();
+
+}  // namespace chorus

@@ -1,0 +1,269 @@
+// The training loop. Invariants: every rank runs the same sequence of collectives (one all-reduce
+// per optimizer step carrying gradients, loss, count and the stop flag), so ranks agree on every
+// decision; the step's result depends only on the global streams, not on how they are spread.
+#include "trainer/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "data/errors.h"
+#include "data/files.h"
+#include "trainer/dropout.h"
+#include "trainer/runtime.h"
+#include "trainer/sampler.h"
+#include "trainer/schedule.h"
+
+namespace chorus {
+namespace fs = std::filesystem;
+
+double EvalResult::bpc() const { return loss() / std::log(2.0); }
+
+Trainer::Trainer(Config config, Communicator& comm, const CorpusReader& corpus, std::ostream& log)
+    : config_(std::move(config)), comm_(comm), corpus_(corpus), log_(log), store_(config_.run.dir) {
+  const int64_t G = config_.train.batch_size, R = comm_.size();
+  if (G % R != 0)
+    throw InputError("train.batch_size (" + std::to_string(G) +
+                     ") must be divisible by the number of ranks (" + std::to_string(R) + ")");
+  const SplitIndex& train = corpus_.split(config_.data.train_split);
+  if (train.songs() < G)
+    throw InputError(corpus_.path() + ": split '" + train.name + "' has " +
+                     std::to_string(train.songs()) + " songs, fewer than train.batch_size (" +
+                     std::to_string(G) + ")");
+  if (!config_.data.valid_split.empty() && !corpus_.has_split(config_.data.valid_split))
+    throw InputError(corpus_.path() + ": no split '" + config_.data.valid_split +
+                     "' (data.valid_split; \"\" turns validation off)");
+  if (config_.model.condition == "artist" && corpus_.artists().empty())
+    throw InputError(corpus_.path() + ": model.condition is 'artist' but the corpus has no artists");
+
+  torch::manual_seed(config_.run.seed);
+  model_ = CharLstm(config_.model, corpus_.vocab().size(),
+                    static_cast<int64_t>(corpus_.artists().size()));
+  broadcast_parameters();
+  optimizer_ = std::make_unique<torch::optim::Adam>(
+      model_->parameters(), torch::optim::AdamOptions(config_.optim.lr)
+                                .betas({config_.optim.beta1, config_.optim.beta2})
+                                .weight_decay(config_.optim.weight_decay));
+  const int64_t per_rank = G / R;
+  batcher_ = std::make_unique<StreamBatcher>(
+      corpus_, config_.data.train_split,
+      SongSchedule(train.songs(), G, config_.run.seed, /*shuffle=*/true),
+      /*first_stream=*/comm_.rank() * per_rank, /*num_streams=*/per_rank, config_.train.seq_len);
+  state_ = LstmState::zeros(config_.model.layers, per_rank, config_.model.hidden_size);
+}
+
+void Trainer::broadcast_parameters() {
+  torch::NoGradGuard no_grad;
+  for (auto& p : model_->parameters()) {
+    torch::Tensor flat = p.data().contiguous();
+    comm_.broadcast(flat.data_ptr<float>(), static_cast<size_t>(flat.numel()), /*root=*/0);
+    p.data().copy_(flat);
+  }
+}
+
+std::vector<torch::Tensor> Trainer::masks_for(const Window& window, int64_t window_index) const {
+  std::vector<torch::Tensor> masks;
+  if (config_.model.dropout <= 0) return masks;
+  for (int64_t l = 0; l < config_.model.layers; ++l)
+    masks.push_back(dropout_mask(config_.run.seed, window_index, window.stream_ids, l,
+                                 window.seq_len, config_.model.hidden_size, config_.model.dropout));
+  return masks;
+}
+
+StepResult Trainer::step() {
+  StepResult r;
+  r.step = step_ + 1;
+  r.lr = learning_rate(config_.optim, r.step, config_.train.steps);
+  for (auto& group : optimizer_->param_groups())
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(r.lr);
+  optimizer_->zero_grad();
+  model_->train();
+
+  double loss_sum = 0, count = 0;
+  for (int64_t micro = 0; micro < config_.train.accumulate; ++micro) {
+    Window w = batcher_->next();
+    const int64_t T = w.seq_len, B = w.streams;
+    torch::Tensor inputs = torch::from_blob(w.inputs.data(), {T, B}, torch::kLong);
+    torch::Tensor targets = torch::from_blob(w.targets.data(), {T, B}, torch::kLong);
+    torch::Tensor mask = torch::from_blob(w.mask.data(), {T, B}, torch::kFloat32);
+    torch::Tensor artist = torch::from_blob(w.artist.data(), {B}, torch::kLong);
+    auto [logits, next] = model_->forward(inputs, artist, state_.masked(w.reset),
+                                          masks_for(w, (r.step - 1) * config_.train.accumulate + micro));
+    torch::Tensor loss = masked_cross_entropy_sum(logits, targets, mask);
+    loss.backward();  // inside the loop: `w` owns the buffers the graph reads
+    state_ = next.detached();
+    loss_sum += loss.item<double>();
+    count += static_cast<double>(w.count);
+  }
+
+  // One collective: every gradient, then loss sum, count and the stop flag.
+  std::vector<torch::Tensor> params = model_->parameters();
+  std::vector<torch::Tensor> pieces;
+  for (auto& p : params)
+    pieces.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}));
+  pieces.push_back(torch::tensor({static_cast<float>(loss_sum), static_cast<float>(count),
+                                  stop_requested() ? 1.0f : 0.0f}));
+  torch::Tensor flat = torch::cat(pieces);
+  comm_.all_reduce_sum(flat.data_ptr<float>(), static_cast<size_t>(flat.numel()));
+  const int64_t n = flat.numel() - 3;
+  const auto tail = flat.slice(0, n).to(torch::kDouble);
+  const double total_loss = tail[0].item<double>();
+  r.count = tail[1].item<double>();
+  r.stop = tail[2].item<double>() > 0;
+  r.loss = r.count > 0 ? total_loss / r.count : 0.0;
+  {
+    torch::NoGradGuard no_grad;
+    int64_t offset = 0;
+    const double scale = r.count > 0 ? 1.0 / r.count : 0.0;
+    for (auto& p : params) {
+      torch::Tensor g = flat.slice(0, offset, offset + p.numel()).view_as(p).mul(scale);
+      if (p.grad().defined()) p.mutable_grad().copy_(g); else p.mutable_grad() = g.clone();
+      offset += p.numel();
+    }
+  }
+  r.grad_norm = config_.optim.clip > 0
+                    ? torch::nn::utils::clip_grad_norm_(params, config_.optim.clip)
+                    : torch::nn::utils::clip_grad_norm_(params, INFINITY);
+  optimizer_->step();
+  step_ = r.step;
+  return r;
+}
+
+EvalResult Trainer::validate() {
+  return evaluate(model_, corpus_, config_.data.valid_split, config_.eval.max_symbols,
+                  config_.eval.batch_size, config_.train.seq_len, comm_);
+}
+
+void Trainer::start(bool resume) {
+  std::string dir;
+  if (comm_.rank() == 0) {
+    const bool has_any = !store_.complete().empty();
+    if (resume) {
+      if (auto newest = store_.newest_valid(log_)) dir = newest->path;
+      else log_ << "chorus: --resume: no complete checkpoint in " << store_.root()
+                << "; starting fresh\n";
+    } else if (has_any) {
+      dir = "!";
+    }
+  }
+  comm_.broadcast(&dir, /*root=*/0);
+  if (dir == "!")
+    throw InputError(config_.run.dir + " already holds checkpoints: pass --resume to continue "
+                     "that run, or choose another run.dir");
+  if (!dir.empty()) {
+    load_checkpoint(dir);
+    if (comm_.rank() == 0) log_ << "chorus: resumed from " << dir << " at step " << step_ << "\n";
+  }
+}
+
+void Trainer::log_train(const StepResult& r, double symbols_per_s) {
+  append_metrics({{"step", r.step}, {"split", "train"}, {"loss", r.loss}, {"unit", "char"},
+                  {"bpc", r.loss / std::log(2.0)}, {"lr", r.lr}, {"tokens_per_s", symbols_per_s},
+                  {"grad_norm", r.grad_norm}});
+  if (comm_.rank() != 0) return;
+  const double eta = symbols_per_s > 0
+                         ? (config_.train.steps - r.step) * r.count / symbols_per_s
+                         : 0.0;
+  std::ostringstream line;
+  line << "step " << r.step << "/" << config_.train.steps << " | loss " << std::fixed
+       << std::setprecision(4) << r.loss << " | bpc " << std::setprecision(3)
+       << r.loss / std::log(2.0) << " | lr " << std::scientific << std::setprecision(2) << r.lr
+       << " | " << std::fixed << std::setprecision(0) << symbols_per_s << " sym/s | ETA "
+       << static_cast<int64_t>(eta) / 60 << "m" << std::setw(2) << std::setfill('0')
+       << static_cast<int64_t>(eta) % 60 << "s";
+  log_ << line.str() << std::endl;
+}
+
+void Trainer::append_metrics(const nlohmann::json& record) {
+  if (comm_.rank() != 0) return;
+  std::ofstream out(config_.run.dir + "/metrics.jsonl", std::ios::app);
+  out << record.dump() << "\n";
+}
+
+void Trainer::truncate_metrics_after(int64_t step) {
+  if (comm_.rank() != 0) return;
+  const std::string path = config_.run.dir + "/metrics.jsonl";
+  if (!fs::exists(path)) return;
+  std::ifstream in(path);
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    try {
+      if (nlohmann::json::parse(line).value("step", int64_t{0}) <= step) kept += line + "\n";
+    } catch (const nlohmann::json::exception&) {  // a line cut by a crash
+    }
+  }
+  write_file_atomic(path, kept);
+}
+
+void Trainer::write_sample() {
+  if (comm_.rank() != 0) return;
+  SampleOptions opt;
+  opt.prime = config_.sample.prime;
+  opt.temperature = config_.sample.temperature;
+  opt.method = config_.sample.method;
+  opt.length = config_.sample.length;
+  opt.seed = mix64(config_.run.seed ^ static_cast<uint64_t>(step_));
+  opt.artist = artist_id(corpus_.artists(), config_.sample.artist);
+  const std::string text = sample_text(model_, corpus_.vocab(), opt);
+  fs::create_directories(config_.run.dir + "/samples");
+  std::ostringstream name;
+  name << config_.run.dir << "/samples/step-" << std::setw(8) << std::setfill('0') << step_
+       << ".txt";
+  write_file_atomic(name.str(), text + "\n");
+}
+
+int Trainer::run(const nlohmann::json& run_info) {
+  if (comm_.rank() == 0) fs::create_directories(config_.run.dir);
+  write_run_manifest(run_info);
+  using Clock = std::chrono::steady_clock;
+  auto interval_start = Clock::now();
+  double interval_symbols = 0;
+  while (step_ < config_.train.steps) {
+    const StepResult r = step();
+    interval_symbols += r.count;
+    const bool last = step_ == config_.train.steps;
+    if (step_ % config_.log.every == 0 || last || r.stop) {
+      const double seconds = std::chrono::duration<double>(Clock::now() - interval_start).count();
+      log_train(r, seconds > 0 ? interval_symbols / seconds : 0.0);
+      interval_start = Clock::now();
+      interval_symbols = 0;
+    }
+    if (r.stop) {
+      save_checkpoint(/*best=*/false);
+      if (comm_.rank() == 0)
+        log_ << "chorus: stopped on request at step " << step_
+             << " after a complete checkpoint; continue with --resume\n";
+      return 3;
+    }
+    const bool validate_now = !config_.data.valid_split.empty() &&
+                              ((config_.eval.every > 0 && step_ % config_.eval.every == 0) || last);
+    if (validate_now) {
+      const EvalResult v = validate();
+      append_metrics({{"step", step_}, {"split", "valid"}, {"loss", v.loss()}, {"unit", "char"},
+                      {"bpc", v.bpc()}, {"symbols", v.count}, {"songs", v.songs}});
+      if (comm_.rank() == 0)
+        log_ << "valid step " << step_ << " | loss " << std::fixed << std::setprecision(4)
+             << v.loss() << " | bpc " << std::setprecision(3) << v.bpc() << " | "
+             << static_cast<int64_t>(v.count) << " symbols" << std::endl;
+      if (!best_valid_ || v.loss() < *best_valid_) {
+        best_valid_ = v.loss();
+        save_checkpoint(/*best=*/true);
+      }
+    }
+    if (config_.sample.every > 0 && step_ % config_.sample.every == 0) write_sample();
+    if (((config_.checkpoint.every > 0 && step_ % config_.checkpoint.every == 0) || last) &&
+        last_saved_step_ != step_)
+      save_checkpoint(/*best=*/false);
+  }
+  if (comm_.rank() == 0)
+    log_ << "chorus: finished " << step_ << " steps"
+         << (best_valid_ ? "; best valid loss " + std::to_string(*best_valid_) : std::string())
+         << "\n";
+  return 0;
+}
+
+}  // namespace chorus

@@ -1,0 +1,106 @@
+// Data-parallel TBPTT training of the character LSTM (DESIGN.md "One training step").
+#pragma once
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include "data/corpus.h"
+#include "data/streams.h"
+#include "trainer/char_lstm.h"
+#include "trainer/checkpoint_store.h"
+#include "trainer/communicator.h"
+#include "trainer/config.h"
+
+namespace chorus {
+
+struct StepResult {
+  int64_t step = 0;
+  double loss = 0;      // nats per counted symbol, over all ranks
+  double count = 0;     // counted symbols, over all ranks
+  double grad_norm = 0; // before clipping
+  double lr = 0;
+  bool stop = false;    // some rank was asked to stop (signal): save and exit 3
+};
+
+struct EvalResult {
+  double loss_sum = 0, count = 0;
+  int64_t songs = 0;
+  double loss() const { return count > 0 ? loss_sum / count : 0.0; }
+  double bpc() const;
+};
+
+class Trainer {
+ public:
+  // Builds the model (rank 0's initial parameters broadcast to all) and this rank's streams.
+  // Throws InputError on a config that does not fit the data or the rank count.
+  Trainer(Config config, Communicator& comm, const CorpusReader& corpus, std::ostream& log);
+
+  // Loads the newest valid checkpoint of run.dir when resuming (starting fresh, saying so, when
+  // there is none); refuses a run.dir holding checkpoints when not resuming.
+  void start(bool resume);
+  // Loads a given checkpoint directory (resume semantics: same shape, batch, seq_len, data).
+  void load_checkpoint(const std::string& dir);
+
+  // One optimizer step: train.accumulate windows, one all-reduce, clip, Adam.
+  StepResult step();
+  // Validation on data.valid_split (capped at eval.max_symbols), each song from a zero state.
+  EvalResult validate();
+  // Writes a complete checkpoint of the current step (collective); returns its directory.
+  std::string save_checkpoint(bool best);
+
+  // The whole run: steps until train.steps, with logging, validation, samples, checkpoints.
+  // Returns the exit code: 0 finished, 3 stopped on request after a complete checkpoint.
+  int run(const nlohmann::json& run_info);
+
+  int64_t current_step() const { return step_; }
+  CharLstm& model() { return model_; }
+  const std::vector<StreamCursor>& cursors() const { return batcher_->cursors(); }
+  const Config& config() const { return config_; }
+
+ private:
+  void broadcast_parameters();
+  std::vector<torch::Tensor> masks_for(const Window& window, int64_t window_index) const;
+  void log_train(const StepResult& r, double symbols_per_s);
+  void append_metrics(const nlohmann::json& record);
+  void truncate_metrics_after(int64_t step);
+  void write_sample();
+  void write_run_manifest(const nlohmann::json& run_info);
+
+  Config config_;
+  Communicator& comm_;
+  const CorpusReader& corpus_;
+  std::ostream& log_;
+  CharLstm model_{nullptr};
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+  std::unique_ptr<StreamBatcher> batcher_;
+  LstmState state_;
+  CheckpointStore store_;
+  int64_t step_ = 0;
+  std::optional<double> best_valid_;
+  int64_t last_saved_step_ = -1;
+};
+
+// Loss and bpc of `model` on a split: songs in file order up to `max_symbols` predictions
+// (0 = all; at least one song), spread over the communicator's ranks in `batch_size` lanes,
+// each song from a zero state; reduced over ranks.
+EvalResult evaluate(CharLstm& model, const CorpusReader& corpus, const std::string& split,
+                    int64_t max_symbols, int64_t batch_size, int64_t seq_len, Communicator& comm);
+
+// A trained model with what it needs to run: config, vocabulary and artist names.
+struct LoadedModel {
+  Config config;
+  Vocab vocab;
+  std::vector<std::string> artists;
+  CharLstm model{nullptr};
+  int64_t step = 0;
+};
+// Loads the model of a checkpoint directory (verified) or a run directory (its best, else its newest).
+LoadedModel load_model(const std::string& path, std::ostream& log);
+
+}  // namespace chorus
