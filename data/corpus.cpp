@@ -68,8 +68,12 @@ CorpusReader::CorpusReader(const std::string& path) : path_(path), h5_(new Handl
   if (::stat(path.c_str(), &st) != 0) {
     throw InputError(path + ": corpus file not found (create it with chorus prepare lyrics)");
   }
+  // Locking off for readers: corpora are renamed into place complete and never modified, and
+  // cluster filesystems without flock would otherwise refuse the open (DESIGN.md "HDF5 access").
+  Id fapl = check(H5Pcreate(H5P_FILE_ACCESS), path, "H5Pcreate");
+  H5Pset_file_locking(fapl.get(), /*use_file_locking=*/false, /*ignore_when_disabled=*/true);
   if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path + ": not an HDF5 file");
-  h5_->file = Id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  h5_->file = Id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()));
   if (!h5_->file.valid()) throw InputError(path + ": cannot open HDF5 file");
   const hid_t file = h5_->file.get();
   const std::string hint = "; was written by another program or version; re-run chorus prepare";
@@ -275,7 +279,9 @@ CorpusWriter::CorpusWriter(const std::string& path, const Vocab& vocab,
   w.path = path;
   w.vocab_size = vocab.size();
   w.artists = static_cast<int32_t>(artists.size());
-  w.file = Id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+  Id fapl = check(H5Pcreate(H5P_FILE_ACCESS), path, "H5Pcreate");
+  H5Pset_file_locking(fapl.get(), /*use_file_locking=*/true, /*ignore_when_disabled=*/true);
+  w.file = Id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()));
   if (!w.file.valid()) throw InputError(path + ": cannot create the corpus file (does the directory exist?)");
   w.created = true;
   try {

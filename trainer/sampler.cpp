@@ -69,6 +69,7 @@ std::string sample_text(CharLstm& model, const Vocab& vocab, const SampleOptions
   for (int64_t i = 0; i < options.length; ++i) {
     torch::Tensor l = last.contiguous();
     std::vector<float> v(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
+    v[Vocab::kUnknown] = -INFINITY;  // the unknown symbol stands for "something else": never print it
     const int64_t id = pick_symbol(v, options.temperature, options.method, engine);
     if (id == Vocab::kEndOfSong) break;
     out += vocab.code_point(static_cast<int32_t>(id));

@@ -87,9 +87,11 @@ TEST_F(LyricsSourceTest, UnterminatedQuoteNamesItsLine) {
       "artist,song,link,text\r\n"
       "A,One,/1,\"fine\"\r\n"
       "A,Two,/2,\"fine\ntoo\"\r\n"
-      "A,Three,/3,\"never\nclosed\nat all\n");
+      "A,\"Three\nparts\",/3,\"never\nclosed\nat all\n");
   const std::string msg = error_of(path);
-  EXPECT_NE(msg.find(path + ":5"), std::string::npos) << msg;
+  // The record starts on line 5; its unterminated text field starts on line 6.
+  EXPECT_NE(msg.find(path + ":6:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("line 5"), std::string::npos) << msg;
   EXPECT_NE(msg.find("unterminated"), std::string::npos) << msg;
 }
 

@@ -1,0 +1,180 @@
+// Multi-rank tests of data-parallel training (run under mpiexec -n 2): identical parameters on
+// all ranks, 2 ranks x G/2 streams == 1 rank x G streams (dropout off and on), exact resume, and
+// a 2-rank checkpoint resumed on 1 rank. The 1-rank runs use MPI_COMM_SELF inside the same job.
+// No ASSERT_ before a collective: a failing rank must still enter it.
+#include <mpi.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "data/corpus.h"
+#include "data/errors.h"
+#include "data/files.h"
+#include "tests/support/fixtures.h"
+#include "trainer/communicator.h"
+#include "trainer/trainer.h"
+
+namespace chorus {
+namespace {
+namespace fs = std::filesystem;
+
+class TrainerMpiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    MpiCommunicator world;
+    std::string dir;
+    if (world.rank() == 0) {
+      dir = testing::make_temp_dir("mpi");
+      testing::write_fixture_corpus(dir, /*songs=*/16, /*valid_songs=*/3);
+    }
+    world.broadcast(&dir, 0);
+    dir_ = dir;
+  }
+  static void TearDownTestSuite() {
+    MpiCommunicator world;
+    world.barrier();
+    if (world.rank() == 0) fs::remove_all(dir_);
+  }
+
+  Config config(const std::string& name, double dropout = 0.0) const {
+    Config c;
+    c.data.path = dir_ + "/fixture.h5";
+    c.run.dir = dir_ + "/" + name;
+    c.run.seed = 99;
+    c.model.embedding_size = 8;
+    c.model.hidden_size = 16;
+    c.model.layers = 2;
+    c.model.dropout = dropout;
+    c.train.batch_size = 4;
+    c.train.seq_len = 8;
+    c.train.steps = 10;
+    c.optim.lr = 0.01;
+    c.eval.every = 5;
+    c.eval.batch_size = 2;
+    c.checkpoint.every = 5;
+    c.log.every = 1;
+    return c;
+  }
+
+  // Runs a whole training run (Trainer::run) and returns the train losses of metrics.jsonl
+  // (rank 0 of `comm`; empty elsewhere).
+  std::vector<double> run(const Config& c, Communicator& comm, bool resume = false) {
+    CorpusReader corpus(c.data.path);
+    std::ostringstream log;
+    Trainer trainer(c, comm, corpus, log);
+    trainer.start(resume);
+    EXPECT_EQ(trainer.run(nlohmann::json::object()), 0) << log.str();
+    return train_losses(c.run.dir, comm);
+  }
+
+  static std::vector<double> train_losses(const std::string& run_dir, Communicator& comm) {
+    std::vector<double> losses;
+    if (comm.rank() != 0) return losses;
+    std::ifstream in(run_dir + "/metrics.jsonl");
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto j = nlohmann::json::parse(line);
+      if (j.at("split") == "train") losses.push_back(j.at("loss").get<double>());
+    }
+    return losses;
+  }
+
+  static void expect_close(const std::vector<double>& a, const std::vector<double>& b,
+                           double rel) {
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i)
+      EXPECT_LE(std::abs(a[i] - b[i]), rel * std::abs(b[i])) << "step " << i + 1 << ": " << a[i]
+                                                             << " vs " << b[i];
+  }
+
+  static inline std::string dir_;
+};
+
+TEST_F(TrainerMpiTest, ParametersAreIdenticalOnAllRanks) {
+  MpiCommunicator world;
+  Config c = config("identical", 0.3);
+  c.train.steps = 6;
+  CorpusReader corpus(c.data.path);
+  std::ostringstream log;
+  Trainer trainer(c, world, corpus, log);
+  trainer.start(false);
+  for (int i = 0; i < 6; ++i) trainer.step();
+  std::vector<torch::Tensor> flat;
+  for (const auto& p : trainer.model()->parameters()) flat.push_back(p.detach().reshape({-1}));
+  torch::Tensor mine = torch::cat(flat), root = mine.clone();
+  world.broadcast(root.data_ptr<float>(), static_cast<size_t>(root.numel()), 0);
+  EXPECT_TRUE(torch::equal(mine, root)) << "rank " << world.rank() << " differs from rank 0";
+}
+
+class DataParallelTest : public TrainerMpiTest, public ::testing::WithParamInterface<double> {};
+
+TEST_P(DataParallelTest, TwoRanksWithHalfTheStreamsMatchOneRank) {
+  MpiCommunicator world, self(MPI_COMM_SELF);
+  const double dropout = GetParam();
+  const std::string tag = dropout > 0 ? "dropout" : "plain";
+  const std::vector<double> two = run(config("dp2-" + tag, dropout), world);
+  // Every rank runs the 1-rank reference (its own run.dir); rank 0 compares.
+  const std::vector<double> one =
+      run(config("dp1-" + tag + "-r" + std::to_string(world.rank()), dropout), self);
+  if (world.rank() == 0) {
+    EXPECT_EQ(two.size(), 10u);
+    expect_close(two, one, 1e-5);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dropout, DataParallelTest, ::testing::Values(0.0, 0.3));
+
+TEST_F(TrainerMpiTest, ResumeIsExactAndWorksOnAnotherRankCount) {
+  MpiCommunicator world, self(MPI_COMM_SELF);
+  const std::vector<double> straight = run(config("straight", 0.3), world);
+
+  Config first = config("resumed", 0.3);
+  first.train.steps = 5;
+  run(first, world);
+  // Copies of the 5-step run for the 1-rank resumes, one per rank.
+  const std::string single = first.run.dir + "-single-r" + std::to_string(world.rank());
+  fs::copy(first.run.dir, single, fs::copy_options::recursive);
+  world.barrier();
+
+  const std::vector<double> resumed = run(config("resumed", 0.3), world, /*resume=*/true);
+  Config one_rank = config("resumed", 0.3);
+  one_rank.run.dir = single;
+  const std::vector<double> on_one = run(one_rank, self, /*resume=*/true);
+  if (world.rank() == 0) {
+    ASSERT_EQ(straight.size(), 10u);
+    EXPECT_EQ(resumed, straight) << "5 steps + resume + 5 steps must equal 10 steps bit for bit";
+    expect_close(on_one, straight, 1e-5);
+  }
+}
+
+TEST_F(TrainerMpiTest, TrainingIntoARunWithCheckpointsNeedsResume) {
+  MpiCommunicator world;
+  Config c = config("refuse");
+  c.train.steps = 5;
+  run(c, world);
+  CorpusReader corpus(c.data.path);
+  std::ostringstream log;
+  Trainer trainer(c, world, corpus, log);
+  EXPECT_THROW(trainer.start(/*resume=*/false), InputError);
+}
+
+TEST_F(TrainerMpiTest, BatchSizeNotDivisibleByRanksIsRefused) {
+  MpiCommunicator world;
+  Config c = config("indivisible");
+  c.train.batch_size = 3;
+  CorpusReader corpus(c.data.path);
+  std::ostringstream log;
+  try {
+    Trainer trainer(c, world, corpus, log);
+    ADD_FAILURE() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("train.batch_size"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace chorus

@@ -1,0 +1,52 @@
+// Small fixtures the tests generate for themselves: temporary directories and synthetic corpora.
+#pragma once
+#include <stdlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "data/corpus.h"
+
+namespace chorus::testing {
+
+inline std::string make_temp_dir(const std::string& tag) {
+  std::string tmpl = ::testing::TempDir() + "chorus_" + tag + "_XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  return tmpl;
+}
+
+// A corpus of `songs` training songs (and `valid_songs` valid songs) of varied lengths over a
+// 12-letter alphabet with some structure (repeated words), artists cycling over 3 names.
+inline std::string write_fixture_corpus(const std::string& dir, int64_t songs = 24,
+                                        int64_t valid_songs = 4, uint64_t seed = 7) {
+  const std::u32string letters = U"abcdefgh \n.,";
+  Vocab vocab(std::vector<char32_t>(letters.begin(), letters.end()));
+  const std::vector<std::string> artists = {"Alpha", "Beta", "Gamma"};
+  const std::string path = dir + "/fixture.h5";
+  CorpusWriter writer(path, vocab, artists, {{"source", "fixture"}, {"source_sha256", ""},
+                                             {"options", nlohmann::json::object()}});
+  std::mt19937_64 engine(seed);
+  const std::vector<std::string> words = {"abc", "bad", "cafe", "head", "gag", "fed"};
+  auto make_song = [&](int64_t i) {
+    std::vector<int32_t> s;
+    const int64_t n_words = 5 + static_cast<int64_t>(engine() % 40);
+    for (int64_t w = 0; w < n_words; ++w) {
+      for (char ch : words[(engine() + i) % words.size()]) s.push_back(vocab.id(char32_t(ch)));
+      s.push_back(vocab.id(w % 6 == 5 ? U'\n' : U' '));
+    }
+    return s;
+  };
+  for (int64_t i = 0; i < songs; ++i)
+    writer.add_song("train", static_cast<int32_t>(i % 3), "song " + std::to_string(i), make_song(i));
+  for (int64_t i = 0; i < valid_songs; ++i)
+    writer.add_song("valid", static_cast<int32_t>(i % 3), "valid " + std::to_string(i), make_song(i));
+  writer.commit();
+  return path;
+}
+
+}  // namespace chorus::testing

@@ -1,0 +1,172 @@
+// Tests of global streams and TBPTT windows (data/streams.h): resets at song starts, padding
+// masked, every symbol of every song and its end symbol predicted once per epoch, independence
+// from the split over ranks, and that a rank reads only the songs of its own streams.
+#include "data/streams.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+
+#include "data/corpus.h"
+#include "data/vocab.h"
+#include "tests/support/fixtures.h"
+
+namespace chorus {
+namespace {
+
+class StreamsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::make_temp_dir("streams");
+    path_ = testing::write_fixture_corpus(dir_, /*songs=*/10, /*valid_songs=*/3);
+    corpus_ = std::make_unique<CorpusReader>(path_);
+  }
+  void TearDown() override {
+    corpus_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string dir_, path_;
+  std::unique_ptr<CorpusReader> corpus_;
+};
+
+TEST(SongScheduleTest, EachEpochIsAPermutationSplitOverStreams) {
+  SongSchedule s(/*num_songs=*/11, /*num_streams=*/4, /*seed=*/3, /*shuffle=*/true);
+  for (int64_t epoch = 0; epoch < 3; ++epoch) {
+    std::multiset<int64_t> seen;
+    for (int64_t g = 0; g < 4; ++g)
+      for (int64_t i = 0; i < s.songs_per_epoch(g); ++i) seen.insert(s.song(g, epoch, i));
+    ASSERT_EQ(seen.size(), 11u);
+    for (int64_t song = 0; song < 11; ++song) EXPECT_EQ(seen.count(song), 1u) << song;
+  }
+  EXPECT_EQ(s.songs_per_epoch(0), 3);
+  EXPECT_EQ(s.songs_per_epoch(3), 2);
+}
+
+TEST(SongScheduleTest, SameSeedSameOrderOtherSeedOrEpochOther) {
+  SongSchedule a(50, 5, 9, true), b(50, 5, 9, true), c(50, 5, 10, true);
+  std::vector<int64_t> ea, eb, ec, ea1;
+  for (int64_t i = 0; i < 10; ++i) {
+    ea.push_back(a.song(0, 0, i));
+    eb.push_back(b.song(0, 0, i));
+    ec.push_back(c.song(0, 0, i));
+    ea1.push_back(a.song(0, 1, i));
+  }
+  EXPECT_EQ(ea, eb);
+  EXPECT_NE(ea, ec);
+  EXPECT_NE(ea, ea1);
+}
+
+TEST(SongScheduleTest, UniformBelowIsUnbiasedEnough) {
+  std::mt19937_64 engine(1);
+  std::vector<int> counts(3);
+  for (int i = 0; i < 30000; ++i) ++counts[uniform_below(engine, 3)];
+  for (int c : counts) EXPECT_NEAR(c, 10000, 400);
+}
+
+TEST_F(StreamsTest, WindowsCoverEverySongOnceWithResetsAndPadding) {
+  const SplitIndex& index = corpus_->split("train");
+  const int64_t G = 3, T = 16;
+  StreamBatcher batcher(*corpus_, "train", SongSchedule(index.songs(), G, 5, true), 0, G, T);
+  // Count each stream's targets up to each end-of-song target until all have left epoch 0.
+  std::vector<int64_t> run(G, 0);
+  std::multiset<int64_t> lengths_seen;
+  for (int64_t windows = 0; windows < 10000; ++windows) {
+    bool all_past_epoch0 = true;
+    for (const auto& c : batcher.cursors()) all_past_epoch0 = all_past_epoch0 && c.epoch > 0;
+    if (all_past_epoch0) break;
+    const std::vector<StreamCursor> before = batcher.cursors();
+    const Window w = batcher.next();
+    for (int64_t b = 0; b < G; ++b) {
+      if (before[b].epoch > 0) continue;
+      EXPECT_EQ(w.reset[b], before[b].position == 0 ? 1 : 0);
+      if (w.reset[b]) {
+        EXPECT_EQ(w.inputs[b], Vocab::kEndOfSong) << "a song's first input is the end symbol";
+        EXPECT_EQ(run[b], 0) << "a song starts only where the previous one ended";
+      }
+      bool padding = false;
+      for (int64_t t = 0; t < T; ++t) {
+        if (w.mask[t * G + b] == 0) {
+          padding = true;
+          continue;
+        }
+        EXPECT_FALSE(padding) << "padding only at the end of a song's last window";
+        if (w.targets[t * G + b] == Vocab::kEndOfSong) {
+          lengths_seen.insert(run[b]);
+          run[b] = 0;
+        } else {
+          ++run[b];
+        }
+      }
+    }
+  }
+  std::multiset<int64_t> expected;
+  for (int64_t s = 0; s < index.songs(); ++s) expected.insert(index.song_length(s));
+  EXPECT_EQ(lengths_seen, expected);
+}
+
+TEST_F(StreamsTest, SplittingStreamsOverRanksGivesTheSameWindows) {
+  const int64_t songs = corpus_->split("train").songs();
+  const int64_t G = 4, T = 8;
+  StreamBatcher whole(*corpus_, "train", SongSchedule(songs, G, 1, true), 0, G, T);
+  StreamBatcher left(*corpus_, "train", SongSchedule(songs, G, 1, true), 0, 2, T);
+  StreamBatcher right(*corpus_, "train", SongSchedule(songs, G, 1, true), 2, 2, T);
+  for (int i = 0; i < 60; ++i) {
+    Window w = whole.next(), l = left.next(), r = right.next();
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t b = 0; b < G; ++b) {
+        const Window& part = b < 2 ? l : r;
+        const int64_t pb = b % 2;
+        ASSERT_EQ(w.inputs[t * G + b], part.inputs[t * 2 + pb]);
+        ASSERT_EQ(w.targets[t * G + b], part.targets[t * 2 + pb]);
+        ASSERT_EQ(w.mask[t * G + b], part.mask[t * 2 + pb]);
+      }
+    }
+    EXPECT_EQ(w.count, l.count + r.count);
+  }
+}
+
+TEST_F(StreamsTest, ARankReadsOnlyTheSongsOfItsStreams) {
+  const SplitIndex& index = corpus_->split("train");
+  const int64_t G = 5, T = 1000;  // one window per song
+  SongSchedule schedule(index.songs(), G, 2, true);
+  CorpusReader mine(path_);
+  StreamBatcher batcher(mine, "train", schedule, /*first_stream=*/3, /*num_streams=*/2, T);
+  int64_t expected = 0;
+  for (int64_t g = 3; g < 5; ++g)
+    for (int64_t i = 0; i < schedule.songs_per_epoch(g); ++i)
+      expected += index.song_length(schedule.song(g, 0, i));
+  for (int64_t i = 0; i < schedule.songs_per_epoch(3); ++i) batcher.next();
+  EXPECT_EQ(mine.symbols_read(), expected);
+  EXPECT_LT(mine.symbols_read(), index.symbols());
+}
+
+TEST_F(StreamsTest, CursorsRestoreTheSameWindows) {
+  const int64_t songs = corpus_->split("train").songs();
+  StreamBatcher a(*corpus_, "train", SongSchedule(songs, 2, 4, true), 0, 2, 8);
+  for (int i = 0; i < 13; ++i) a.next();
+  StreamBatcher b(*corpus_, "train", SongSchedule(songs, 2, 4, true), 0, 2, 8);
+  b.set_cursors(a.cursors());
+  for (int i = 0; i < 20; ++i) {
+    Window wa = a.next(), wb = b.next();
+    ASSERT_EQ(wa.inputs, wb.inputs);
+    ASSERT_EQ(wa.reset, wb.reset);
+  }
+}
+
+TEST_F(StreamsTest, ValidationOrderVisitsEachSongOnceThenStops) {
+  const SplitIndex& index = corpus_->split("valid");
+  StreamBatcher batcher(*corpus_, "valid", SongSchedule(index.songs(), 2, 0, false), 0, 2, 1000);
+  int64_t counted = 0, windows = 0;
+  while (!batcher.exhausted() && windows < 100) {
+    counted += batcher.next().count;
+    ++windows;
+  }
+  EXPECT_TRUE(batcher.exhausted());
+  EXPECT_EQ(counted, index.symbols() + index.songs());
+}
+
+}  // namespace
+}  // namespace chorus
