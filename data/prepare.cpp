@@ -129,14 +129,22 @@ nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream&
   // Artist ids: the reused list (the model's embedding) or the kept artists sorted by name.
   std::vector<std::string> artists;
   std::map<std::string, int32_t> artist_id;
-  if (reuse && !reused_artists.empty()) {
-    artists = reused_artists;
-  } else {  // also when the reused vocabulary names no artists (a model without conditioning)
-    for (const auto& [name, n] : counts) {
-      if (n >= options.min_songs) artists.push_back(name);
-    }
-  }
+  // With --vocab-from the reused artists keep their ids (the model's embedding rows); artists
+  // new to it are appended after them, so an unconditioned model can still score their songs.
+  if (reuse) artists = reused_artists;
   for (size_t i = 0; i < artists.size(); ++i) artist_id.emplace(artists[i], static_cast<int32_t>(i));
+  int64_t appended = 0;
+  for (const auto& [name, n] : counts) {
+    if (n < options.min_songs || artist_id.count(name)) continue;
+    artist_id.emplace(name, static_cast<int32_t>(artists.size()));
+    artists.push_back(name);
+    ++appended;
+  }
+  if (reuse && !reused_artists.empty() && appended > 0) {
+    log << "note: " << appended << " artists unknown to " << options.vocab_from
+        << " were appended after its " << reused_artists.size()
+        << " (an artist-conditioned model cannot score their songs)\n";
+  }
   auto kept = [&](const std::string& artist) {
     auto c = counts.find(artist);
     return c != counts.end() && c->second >= options.min_songs && artist_id.count(artist) > 0;
@@ -149,20 +157,15 @@ nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream&
     }
     vocab = Vocab(std::vector<char32_t>(chars.begin(), chars.end()));
   }
-  int64_t kept_songs = 0, foreign_songs = 0;
+  int64_t kept_songs = 0;
   for (const auto& [name, n] : counts) {
     if (kept(name)) kept_songs += n;
-    else if (n >= options.min_songs) foreign_songs += n;  // only with --vocab-from
   }
   if (kept_songs == 0) {
     throw InputError(input + ": no songs left after filtering (artists: " +
                      (wanted.empty() ? std::string("all") : std::to_string(wanted.size()) + " named") +
                      ", min_songs " + std::to_string(options.min_songs) +
                      (reuse ? ", artists of " + options.vocab_from : std::string()) + ")");
-  }
-  if (foreign_songs > 0) {
-    log << "warning: " << foreign_songs << " songs by artists unknown to " << options.vocab_from
-        << " are dropped\n";
   }
 
   // Pass 2: encode and write to output.tmp; rename only after a successful commit.

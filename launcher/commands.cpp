@@ -3,6 +3,7 @@
 // stderr.
 #include "launcher/commands.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -39,7 +40,11 @@ void print_table(const std::vector<std::pair<std::string, std::string>>& rows,
 
 }  // namespace
 
-int command_prepare_lyrics(const PrepareLyricsOptions& options) {
+int command_prepare_lyrics(PrepareLyricsOptions options) {
+  // --vocab-from also takes a run directory: its best (else newest) checkpoint.
+  if (!options.vocab_from.empty() && fs::is_directory(options.vocab_from) &&
+      !fs::exists(options.vocab_from + "/vocab.json"))
+    options.vocab_from = CheckpointStore::resolve(options.vocab_from, std::cerr);
   const nlohmann::json summary = prepare_lyrics(options, std::cerr);
   std::cout << summary.dump() << std::endl;
   return 0;
@@ -93,9 +98,19 @@ int command_eval(const EvalArgs& args) {
                      std::to_string(corpus.vocab().size()) + " vs " +
                      std::to_string(m.vocab.size()) +
                      " symbols); prepare it with --vocab-from " + args.checkpoint);
-  if (m.config.model.condition == "artist" && corpus.artists() != m.artists)
-    throw InputError(args.data + ": its artists differ from the model's; prepare it with "
-                     "--vocab-from " + args.checkpoint);
+  if (m.config.model.condition == "artist") {
+    // Artist ids must mean the same artists; songs by artists the model never saw cannot be scored.
+    const auto& names = corpus.artists();
+    const bool prefix = names.size() >= m.artists.size() &&
+                        std::equal(m.artists.begin(), m.artists.end(), names.begin());
+    if (!prefix)
+      throw InputError(args.data + ": its artists differ from the model's; prepare it with "
+                       "--vocab-from " + args.checkpoint);
+    for (int32_t a : corpus.split(args.split).artist)
+      if (a >= static_cast<int32_t>(m.artists.size()))
+        throw InputError(args.data + ": split '" + args.split + "' has songs by '" + names[a] +
+                         "', an artist this artist-conditioned model does not know");
+  }
   const EvalResult r = evaluate(m.model, corpus, args.split, args.max_symbols, args.batch_size,
                                 m.config.train.seq_len, runtime.comm());
   if (runtime.rank() == 0) {

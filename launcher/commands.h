@@ -34,7 +34,7 @@ struct EvalArgs {
   int64_t batch_size = 32;
 };
 
-int command_prepare_lyrics(const PrepareLyricsOptions& options);
+int command_prepare_lyrics(PrepareLyricsOptions options);
 int command_train(const TrainArgs& args);
 int command_sample(const SampleArgs& args);
 int command_eval(const EvalArgs& args);
