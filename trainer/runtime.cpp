@@ -3,6 +3,7 @@
 // which makes every step 10-25x slower.
 #include "trainer/runtime.h"
 
+#include <dlfcn.h>
 #include <mpi.h>
 #include <unistd.h>
 
@@ -14,7 +15,6 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
@@ -43,21 +43,15 @@ std::string host_name() {
 }
 
 BlasInfo active_blas() {
+  // The library that serves sgemm_ for this process is the BLAS LibTorch's CPU matmuls use
+  // (Debian's LibTorch links libblas.so.3, which the alternatives system points somewhere).
   BlasInfo info;
-  std::ifstream maps("/proc/self/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    const auto slash = line.find('/');
-    if (slash == std::string::npos) continue;
-    const std::string path = line.substr(slash);
-    const std::string name = std::filesystem::path(path).filename();
-    if (name.rfind("libblas", 0) == 0 || name.rfind("libopenblas", 0) == 0 ||
-        name.rfind("libmkl", 0) == 0 || name.rfind("libblis", 0) == 0) {
-      std::error_code ec;
-      info.library = std::filesystem::canonical(path, ec).string();
-      if (ec) info.library = path;
-      break;
-    }
+  Dl_info where{};
+  if (void* symbol = dlsym(RTLD_DEFAULT, "sgemm_"); symbol && dladdr(symbol, &where) &&
+                                                     where.dli_fname) {
+    std::error_code ec;
+    info.library = std::filesystem::canonical(where.dli_fname, ec).string();
+    if (ec) info.library = where.dli_fname;
   }
   const std::string& lib = info.library;
   info.fast = lib.find("openblas") != std::string::npos || lib.find("mkl") != std::string::npos ||

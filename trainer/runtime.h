@@ -36,7 +36,7 @@ class Runtime {
   std::string host_;
 };
 
-// The BLAS library this process actually loaded (resolved path of libblas.so.3), and whether it
+// The BLAS library that serves sgemm_ in this process (resolved path), and whether it
 // is a fast one (OpenBLAS, BLIS, MKL) rather than the netlib reference.
 struct BlasInfo {
   std::string library;

@@ -36,4 +36,15 @@ step "info on a checkpoint"
 ckpt=$(ls -d "$WORK"/run/checkpoints/step-* | sort | tail -1)
 "$CHORUS" info "$ckpt" 2>/dev/null | grep -q '"valid":true' || fail "info checkpoint"
 grep -q '"git_revision"' "$WORK/run/manifest.json" || fail "manifest lacks the git revision"
+step "a slow BLAS is warned about loudly; OpenBLAS is not"
+grep -q "slow BLAS" "$WORK/log" && fail "warned about the BLAS although a fast one is active"
+ref=/usr/lib/x86_64-linux-gnu/blas/libblas.so.3
+if [[ -f $ref ]]; then
+  LD_LIBRARY_PATH=$(dirname "$ref") smoke --set data.path="$WORK/songs.h5" --set run.dir="$WORK/slow" \
+    --set train.steps=2 2> "$WORK/slow.log"
+  grep -q "WARNING: slow BLAS active: .*blas/libblas.so" "$WORK/slow.log" \
+    || { cat "$WORK/slow.log" >&2; fail "no warning with the reference BLAS"; }
+else
+  echo "note: $ref (Debian's reference BLAS, package libblas3) absent: slow-BLAS warning not checked" >&2
+fi
 echo "PASS" >&2

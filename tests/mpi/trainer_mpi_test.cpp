@@ -151,6 +151,37 @@ TEST_F(TrainerMpiTest, ResumeIsExactAndWorksOnAnotherRankCount) {
   }
 }
 
+TEST_F(TrainerMpiTest, AccumulationTakesSeveralWindowsPerStepInOneAllReduce) {
+  MpiCommunicator world, self(MPI_COMM_SELF);
+  // With the learning rate at 0 the parameters stay put, so one step of 2 windows must equal
+  // two steps of 1 window, weighted by their symbol counts.
+  auto steps = [&](int64_t accumulate, int64_t n) {
+    Config c = config("accumulate-" + std::to_string(accumulate));
+    c.train.accumulate = accumulate;
+    c.optim.lr = 0.0;
+    CorpusReader corpus(c.data.path);
+    std::ostringstream log;
+    Trainer trainer(c, world, corpus, log);
+    std::vector<StepResult> results;
+    for (int64_t i = 0; i < n; ++i) results.push_back(trainer.step());
+    return results;
+  };
+  const std::vector<StepResult> one = steps(1, 2), two = steps(2, 1);
+  EXPECT_EQ(two[0].count, one[0].count + one[1].count);
+  const double weighted =
+      (one[0].loss * one[0].count + one[1].loss * one[1].count) / (one[0].count + one[1].count);
+  EXPECT_NEAR(two[0].loss, weighted, 1e-6 * weighted);
+
+  // And accumulation stays data-parallel: 2 ranks == 1 rank.
+  Config c = config("accumulate-dp", 0.3);
+  c.train.accumulate = 2;
+  c.train.steps = 6;
+  const std::vector<double> on_two = run(c, world);
+  c.run.dir += "-single-r" + std::to_string(world.rank());
+  const std::vector<double> on_one = run(c, self);
+  if (world.rank() == 0) expect_close(on_two, on_one, 1e-5);
+}
+
 TEST_F(TrainerMpiTest, TrainingIntoARunWithCheckpointsNeedsResume) {
   MpiCommunicator world;
   Config c = config("refuse");
