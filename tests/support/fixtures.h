@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -19,6 +20,20 @@ inline std::string make_temp_dir(const std::string& tag) {
   if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   return tmpl;
 }
+
+// A test with its own scratch directory, removed afterwards.
+class TempDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = make_temp_dir("test"); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  // Writes `content` to dir_/name (bytes as given) and returns the path.
+  std::string write(const std::string& name, const std::string& content) const {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+  std::string dir_;
+};
 
 // A corpus of `songs` training songs (and `valid_songs` valid songs) of varied lengths over a
 // 12-letter alphabet with some structure (repeated words), artists cycling over 3 names.

@@ -14,23 +14,13 @@
 #include <vector>
 
 #include "data/errors.h"
+#include "tests/support/fixtures.h"
 
 namespace chorus {
 namespace {
 
-class LyricsSourceTest : public ::testing::Test {
+class LyricsSourceTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "chorus_src_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& content) {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
-  }
   static std::vector<RawSong> read(const std::string& path, LyricsFormat f = LyricsFormat::kAuto) {
     std::vector<RawSong> out;
     read_lyrics(path, f, [&](const RawSong& s) { out.push_back(s); });
@@ -45,7 +35,6 @@ class LyricsSourceTest : public ::testing::Test {
     }
     return "";
   }
-  std::string dir_;
 };
 
 TEST_F(LyricsSourceTest, CsvQuirks) {

@@ -12,24 +12,14 @@
 
 #include "data/corpus.h"
 #include "data/errors.h"
+#include "tests/support/fixtures.h"
 #include "data/files.h"
 
 namespace chorus {
 namespace {
 
-class PrepareTest : public ::testing::Test {
+class PrepareTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "chorus_prep_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string write(const std::string& name, const std::string& content) {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << content;
-    return path;
-  }
   // A CSV with `per_artist` songs for each artist; song texts use only ASCII letters.
   std::string csv(const std::string& name, const std::vector<std::string>& artists, int per_artist,
                   const std::string& extra = "") {
@@ -62,7 +52,6 @@ class PrepareTest : public ::testing::Test {
     }
     return out;
   }
-  std::string dir_;
   std::ostringstream log_;
 };
 
@@ -209,14 +198,15 @@ TEST_F(PrepareTest, VocabFromReusesVocabularyAndCountsUnknownSymbols) {
   const nlohmann::json summary = prepare_lyrics(second, log_);
   CorpusReader a(first.output), b(second.output);
   EXPECT_EQ(b.vocab(), a.vocab());
-  EXPECT_EQ(b.artists(), a.artists());  // the model's artist ids; Q's song is dropped
-  EXPECT_EQ(summary["splits"]["train"]["songs"], 1);
-  EXPECT_EQ(summary["splits"]["train"]["unknown"], 2);  // ü and z
+  // The model's artists keep their ids; Q, new to it, is appended and its song kept.
+  EXPECT_EQ(b.artists(), (std::vector<std::string>{"X", "Y", "Q"}));
+  EXPECT_EQ(summary["splits"]["train"]["songs"], 2);
+  EXPECT_EQ(summary["splits"]["train"]["unknown"], 4);  // ü and z, then z and z
   const auto ids = b.read_song("train", 0);
   EXPECT_EQ(ids.size(), 5u);
   EXPECT_EQ(ids[3], Vocab::kUnknown);
   EXPECT_EQ(ids[4], Vocab::kUnknown);
-  EXPECT_NE(log_.str().find("dropped"), std::string::npos);
+  EXPECT_NE(log_.str().find("1 artists unknown to"), std::string::npos) << log_.str();
 
   // The same from a checkpoint directory's vocab.json.
   const std::string ckpt = dir_ + "/ckpt";
