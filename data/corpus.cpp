@@ -27,31 +27,6 @@ constexpr hsize_t kSymbolChunk = 64 * 1024;  // int32 -> 256 KiB chunks (DESIGN.
 
 bool is_split_name(const std::string& s) { return s == "train" || s == "valid" || s == "test"; }
 
-std::string iso_now() {
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-bool link_exists(hid_t loc, const std::string& path) {
-  // H5Lexists fails (not "false") when an intermediate group is missing: check each prefix.
-  for (size_t pos = path.find('/'); ; pos = path.find('/', pos + 1)) {
-    if (H5Lexists(loc, path.substr(0, pos).c_str(), H5P_DEFAULT) <= 0) return false;
-    if (pos == std::string::npos) return true;
-  }
-}
-
-Id open_dataset(hid_t file, const std::string& path, const std::string& filename) {
-  if (!link_exists(file, path)) {
-    throw InputError(filename + ": missing dataset /" + path +
-                     " (incomplete corpus; re-run chorus prepare)");
-  }
-  return check(H5Dopen2(file, path.c_str(), H5P_DEFAULT), filename, "cannot open /" + path);
-}
-
 }  // namespace
 
 // ------------------------------------------------------------------------------- reader
@@ -97,7 +72,7 @@ CorpusReader::CorpusReader(const std::string& path) : path_(path), h5_(new Handl
       if (h5::has_attr(file, key)) attrs_[key] = h5::read_string_attr(file, key, path);
     }
 
-    Id cps_ds = open_dataset(file, "vocab/code_points", path);
+    Id cps_ds = h5::open_dataset(file, "vocab/code_points", path);
     auto cps = h5::read_all<uint32_t>(cps_ds.get(), H5T_NATIVE_UINT32, path, "/vocab/code_points");
     for (size_t i = 0; i < cps.size(); ++i) {
       // Ids are positions, so an unsorted list would silently renumber every symbol.
@@ -107,19 +82,19 @@ CorpusReader::CorpusReader(const std::string& path) : path_(path), h5_(new Handl
       }
     }
     vocab_ = Vocab(std::vector<char32_t>(cps.begin(), cps.end()));
-    Id names = open_dataset(file, "artists/names", path);
+    Id names = h5::open_dataset(file, "artists/names", path);
     artists_ = h5::read_strings(names.get(), 0, h5::dataset_length(names.get(), path, "names"),
                                 path, "/artists/names");
 
     for (const char* name : kSplitNames) {
-      if (!link_exists(file, name)) continue;
+      if (!h5::link_exists(file, name)) continue;
       const std::string s = name;
       SplitIndex idx;
       idx.name = s;
-      Id off = open_dataset(file, s + "/offsets", path);
-      Id art = open_dataset(file, s + "/artist", path);
-      Id sym = open_dataset(file, s + "/symbols", path);
-      Id tit = open_dataset(file, s + "/titles", path);
+      Id off = h5::open_dataset(file, s + "/offsets", path);
+      Id art = h5::open_dataset(file, s + "/artist", path);
+      Id sym = h5::open_dataset(file, s + "/symbols", path);
+      Id tit = h5::open_dataset(file, s + "/titles", path);
       idx.offsets = h5::read_all<int64_t>(off.get(), H5T_NATIVE_INT64, path, "/" + s + "/offsets");
       idx.artist = h5::read_all<int32_t>(art.get(), H5T_NATIVE_INT32, path, "/" + s + "/artist");
       const int64_t n_symbols = h5::dataset_length(sym.get(), path, "/" + s + "/symbols");
@@ -291,7 +266,7 @@ CorpusWriter::CorpusWriter(const std::string& path, const Vocab& vocab,
     for (const auto& [key, value] : provenance.items()) {
       h5::write_string_attr(f, key, value.is_string() ? value.get<std::string>() : value.dump(), path);
     }
-    h5::write_string_attr(f, "created", iso_now(), path);
+    h5::write_string_attr(f, "created", h5::iso_now(), path);
 
     Id vocab_group = check(H5Gcreate2(f, "vocab", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), path, "vocab group");
     h5::write_int_attr(vocab_group.get(), "end_of_song", Vocab::kEndOfSong, path);

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/song_source.h"
 #include "data/vocab.h"
 
 namespace chorus {
@@ -24,32 +25,27 @@ namespace chorus {
 inline constexpr const char* kLyricsFormat = "chorus-lyrics";
 inline constexpr int kLyricsFormatVersion = 1;
 
-// The small per-split index, read whole: offsets and artist ids (not the symbols).
-struct SplitIndex {
-  std::string name;
-  std::vector<int64_t> offsets;  // size songs()+1
-  std::vector<int32_t> artist;   // size songs()
-  int64_t songs() const { return static_cast<int64_t>(artist.size()); }
-  int64_t song_length(int64_t i) const { return offsets[i + 1] - offsets[i]; }
-  int64_t symbols() const { return offsets.empty() ? 0 : offsets.back(); }
-};
 
 // Read access to a corpus file. Opening checks format and version (InputError with a hint on a
 // mismatch) and structure (offsets monotone and in range, ids within the vocabulary on read).
 // Symbols are read per song with hyperslabs, so a rank touches only the songs it trains on.
-class CorpusReader {
+class CorpusReader : public SongSource {
  public:
   explicit CorpusReader(const std::string& path);
   ~CorpusReader();
   CorpusReader(const CorpusReader&) = delete;
   CorpusReader& operator=(const CorpusReader&) = delete;
 
-  const std::string& path() const { return path_; }
+  const std::string& path() const override { return path_; }
   const Vocab& vocab() const { return vocab_; }
   const std::vector<std::string>& artists() const { return artists_; }
-  bool has_split(const std::string& split) const;
+  bool has_split(const std::string& split) const override;
   // Throws InputError naming the file when the split does not exist.
-  const SplitIndex& split(const std::string& split) const;
+  const SplitIndex& split(const std::string& split) const override;
+  int64_t frame_keys() const override { return 0; }
+  void read(const std::string& split, int64_t song, SongData* out) const override {
+    out->symbols = read_song(split, song);
+  }
   // Symbol ids of one song (without the end-of-song symbol).
   std::vector<int32_t> read_song(const std::string& split, int64_t song) const;
   std::string title(const std::string& split, int64_t song) const;

@@ -3,7 +3,11 @@
 // each one throws with the file name, since the library's own stack printing is off.
 #include "data/hdf5_util.h"
 
+#include <chrono>
+#include <ctime>
 #include <stdexcept>
+
+#include "data/errors.h"
 
 namespace chorus::h5 {
 
@@ -156,6 +160,42 @@ void write_strings(hid_t loc, const std::string& name, const std::vector<std::st
   Id type = vlen_utf8();
   write_dataset(loc, name, type.get(), type.get(), ptrs.data(), static_cast<int64_t>(ptrs.size()),
                 file);
+}
+
+bool link_exists(hid_t loc, const std::string& path) {
+  for (size_t pos = path.find('/');; pos = path.find('/', pos + 1)) {
+    if (H5Lexists(loc, path.substr(0, pos).c_str(), H5P_DEFAULT) <= 0) return false;
+    if (pos == std::string::npos) return true;
+  }
+}
+
+Id open_dataset(hid_t file, const std::string& path, const std::string& filename) {
+  if (!link_exists(file, path)) {
+    throw InputError(filename + ": missing dataset /" + path +
+                     " (incomplete corpus; re-run chorus prepare)");
+  }
+  return check(H5Dopen2(file, path.c_str(), H5P_DEFAULT), filename, "cannot open /" + path);
+}
+
+std::string file_format(const std::string& path) {
+  quiet_errors();
+  if (H5Fis_hdf5(path.c_str()) <= 0)
+    throw InputError(path + ": not an HDF5 corpus file (make one with chorus prepare)");
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl));
+  H5Pclose(fapl);
+  if (file.get() < 0) throw InputError(path + ": cannot open as HDF5");
+  if (!has_attr(file.get(), "format")) throw InputError(path + ": HDF5 file without a format attribute: not a Chorus corpus");
+  return read_string_attr(file.get(), "format", path);
+}
+
+std::string iso_now() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace chorus::h5

@@ -13,6 +13,7 @@ namespace chorus::h5 {
 // Switches off HDF5's automatic error printing (once per process).
 void quiet_errors();
 
+
 // Owns one HDF5 identifier and closes it with the matching H5?close.
 class Id {
  public:
@@ -74,5 +75,16 @@ void write_dataset(hid_t loc, const std::string& name, hid_t file_type, hid_t me
                    const void* data, int64_t n, const std::string& file);
 void write_strings(hid_t loc, const std::string& name, const std::vector<std::string>& values,
                    const std::string& file);
+
+// True when every group on `path` and the link itself exist (H5Lexists alone fails, rather than
+// answering false, when an intermediate group is missing).
+bool link_exists(hid_t loc, const std::string& path);
+// Opens a dataset; InputError naming the file when it is missing (an incomplete corpus).
+Id open_dataset(hid_t file, const std::string& path, const std::string& filename);
+// The "format" attribute of an HDF5 file's root ("chorus-lyrics", "chorus-pianoroll", ...);
+// InputError naming the file when it is missing, unreadable or not HDF5.
+std::string file_format(const std::string& path);
+// The current UTC time as ISO 8601 ("2025-01-31T12:00:00Z"), for "created" attributes.
+std::string iso_now();
 
 }  // namespace chorus::h5

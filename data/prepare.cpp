@@ -17,6 +17,7 @@
 #include "data/corpus.h"
 #include "data/errors.h"
 #include "data/files.h"
+#include "data/hash.h"
 #include "data/text.h"
 
 namespace chorus {
@@ -60,18 +61,7 @@ struct SplitStats {
 
 std::string split_of(const std::string& artist, const std::string& title, double valid_fraction,
                      double test_fraction) {
-  uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis
-  auto mix = [&h](unsigned char c) {
-    h ^= c;
-    h *= 1099511628211ull;  // FNV-1a 64 prime
-  };
-  for (unsigned char c : artist) mix(c);
-  mix(0x1f);
-  for (unsigned char c : title) mix(c);
-  const double u = std::ldexp(static_cast<double>(h), -64);  // h / 2^64
-  if (u < valid_fraction) return "valid";
-  if (u < valid_fraction + test_fraction) return "test";
-  return "train";
+  return split_of_key(artist + '\x1f' + title, valid_fraction, test_fraction);
 }
 
 std::vector<std::string> parse_artist_list(const std::string& spec) {

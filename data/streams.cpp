@@ -5,7 +5,6 @@
 #include <random>
 #include <stdexcept>
 
-#include "data/corpus.h"
 #include "data/vocab.h"
 
 namespace chorus {
@@ -53,11 +52,11 @@ int64_t SongSchedule::song(int64_t stream, int64_t epoch, int64_t index) const {
   return permutation(epoch)[i];
 }
 
-StreamBatcher::StreamBatcher(const CorpusReader& corpus, std::string split, SongSchedule schedule,
+StreamBatcher::StreamBatcher(const SongSource& corpus, std::string split, SongSchedule schedule,
                              int64_t first_stream, int64_t num_streams, int64_t seq_len)
     : corpus_(corpus), split_(std::move(split)), schedule_(std::move(schedule)),
       first_stream_(first_stream), seq_len_(seq_len), cursors_(num_streams),
-      loaded_song_(num_streams, -1), symbols_(num_streams) {
+      loaded_song_(num_streams, -1), songs_(num_streams) {
   if (first_stream < 0 || first_stream + num_streams > schedule_.num_streams())
     throw std::invalid_argument("StreamBatcher: streams out of range");
   if (schedule_.shuffle() && schedule_.num_songs() < schedule_.num_streams())
@@ -87,41 +86,63 @@ void StreamBatcher::load(int64_t b) {
   const StreamCursor& c = cursors_[b];
   const int64_t song = schedule_.song(first_stream_ + b, c.epoch, c.index);
   if (loaded_song_[b] == song) return;
-  symbols_[b] = corpus_.read_song(split_, song);
+  corpus_.read(split_, song, &songs_[b]);
   loaded_song_[b] = song;
 }
 
+int64_t StreamBatcher::predictions(int64_t b) const {
+  const SongData& s = songs_[b];
+  return corpus_.frame_keys() > 0 ? static_cast<int64_t>(s.frames.size())
+                                  : static_cast<int64_t>(s.symbols.size()) + 1;
+}
+
 Window StreamBatcher::next() {
-  const int64_t B = num_streams(), T = seq_len_;
+  const int64_t B = num_streams(), T = seq_len_, K = corpus_.frame_keys();
   Window w;
   w.seq_len = T;
   w.streams = B;
-  w.inputs.assign(T * B, Vocab::kEndOfSong);
-  w.targets.assign(T * B, 0);
+  w.frame_keys = K;
+  if (K > 0) {
+    w.frames_in.assign(T * B * K, 0.0f);
+    w.frames_out.assign(T * B * K, 0.0f);
+  } else {
+    w.inputs.assign(T * B, Vocab::kEndOfSong);
+    w.targets.assign(T * B, 0);
+  }
   w.mask.assign(T * B, 0.0f);
   w.reset.assign(B, 1);
   w.artist.assign(B, 0);
   w.stream_ids.resize(B);
   const SplitIndex& index = corpus_.split(split_);
+  auto put_frame = [K](std::vector<float>& out, int64_t row, const Frame& f) {
+    float* dst = out.data() + row * K;
+    for (int64_t k = 0; k < K; ++k) dst[k] = f[k] ? 1.0f : 0.0f;
+  };
   for (int64_t b = 0; b < B; ++b) {
     w.stream_ids[b] = first_stream_ + b;
     if (lane_done(b)) continue;
     load(b);
     StreamCursor& c = cursors_[b];
-    const std::vector<int32_t>& s = symbols_[b];
-    const auto n = static_cast<int64_t>(s.size());
+    const SongData& s = songs_[b];
+    const int64_t n = predictions(b);
     w.reset[b] = c.position == 0;
     w.artist[b] = index.artist[loaded_song_[b]];
-    // Song sequence: [EOS, s_0 .. s_{n-1}, EOS]; prediction p has input seq[p], target seq[p+1].
-    for (int64_t t = 0; t < T && c.position + t < n + 1; ++t) {
-      const int64_t p = c.position + t;
-      w.inputs[t * B + b] = p == 0 ? Vocab::kEndOfSong : s[p - 1];
-      w.targets[t * B + b] = p < n ? s[p] : Vocab::kEndOfSong;
-      w.mask[t * B + b] = 1.0f;
+    // Prediction p: symbols [EOS, s_0 .. s_{n-2}] -> [s_0 .. s_{n-2}, EOS];
+    // frames [silence, f_0 .. f_{n-2}] -> [f_0 .. f_{n-1}].
+    for (int64_t t = 0; t < T && c.position + t < n; ++t) {
+      const int64_t p = c.position + t, row = t * B + b;
+      if (K > 0) {
+        if (p > 0) put_frame(w.frames_in, row, s.frames[p - 1]);
+        put_frame(w.frames_out, row, s.frames[p]);
+      } else {
+        w.inputs[row] = p == 0 ? Vocab::kEndOfSong : s.symbols[p - 1];
+        w.targets[row] = p < n - 1 ? s.symbols[p] : Vocab::kEndOfSong;
+      }
+      w.mask[row] = 1.0f;
       ++w.count;
     }
     c.position += T;
-    if (c.position >= n + 1) {  // the song is over: the next window starts the next one
+    if (c.position >= n) {  // the song is over: the next window starts the next one
       c.position = 0;
       if (++c.index >= schedule_.songs_per_epoch(first_stream_ + b) && schedule_.shuffle()) {
         c.index = 0;

@@ -8,9 +8,10 @@
 #include <utility>
 #include <vector>
 
+#include "data/song_source.h"
+
 namespace chorus {
 
-class CorpusReader;
 
 // Which song stream g plays as its index-th song of epoch e. With shuffling, epoch e is a
 // permutation of the songs drawn from (seed, e) by our own Fisher-Yates; stream g plays
@@ -49,8 +50,11 @@ struct StreamCursor {
 struct Window {
   int64_t seq_len = 0;
   int64_t streams = 0;
+  int64_t frame_keys = 0;        // 0: symbols (inputs/targets); kKeys: frames (frames_in/out)
   std::vector<int64_t> inputs;   // symbol ids; padding positions hold the end-of-song id
   std::vector<int64_t> targets;  // next symbol ids; 0 at padding
+  std::vector<float> frames_in;  // [t * B + b][key] 0/1; the input before a song's first frame
+  std::vector<float> frames_out; // and padding are silent (all zero)
   std::vector<float> mask;       // 1 where the target is counted, 0 at padding
   std::vector<uint8_t> reset;    // [B] 1 where this window starts a song: state must be zeroed
   std::vector<int64_t> artist;   // [B] artist id of the song each stream plays (0 when exhausted)
@@ -59,11 +63,12 @@ struct Window {
 };
 
 // Cuts this rank's streams into windows. A song of n symbols is predicted as n + 1 targets
-// (its symbols then the end-of-song symbol) from inputs that start with the end-of-song symbol.
+// (its symbols then the end-of-song symbol) from inputs that start with the end-of-song symbol;
+// a song of n frames as n targets from inputs that start with a silent frame.
 // Each song starts at a window boundary; its last window is padded and masked.
 class StreamBatcher {
  public:
-  StreamBatcher(const CorpusReader& corpus, std::string split, SongSchedule schedule,
+  StreamBatcher(const SongSource& corpus, std::string split, SongSchedule schedule,
                 int64_t first_stream, int64_t num_streams, int64_t seq_len);
   Window next();
   // True when no stream has anything left (only without shuffling: the single epoch is over).
@@ -76,13 +81,14 @@ class StreamBatcher {
  private:
   bool lane_done(int64_t b) const;
   void load(int64_t b);  // reads the song of lane b's cursor (if not loaded)
-  const CorpusReader& corpus_;
+  int64_t predictions(int64_t b) const;  // targets of lane b's loaded song
+  const SongSource& corpus_;
   std::string split_;
   SongSchedule schedule_;
   int64_t first_stream_, seq_len_;
   std::vector<StreamCursor> cursors_;
   std::vector<int64_t> loaded_song_;             // song id loaded per lane, -1 none
-  std::vector<std::vector<int32_t>> symbols_;     // that song's symbols
+  std::vector<SongData> songs_;                  // that song's symbols or frames
 };
 
 // mt19937_64-based helpers whose results do not depend on the standard library.

@@ -9,10 +9,15 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <memory>
 
 #include "data/corpus.h"
 #include "data/errors.h"
 #include "data/files.h"
+#include "data/hdf5_util.h"
+#include "data/midi.h"
+#include "data/pianoroll_image.h"
+#include "data/pianoroll_corpus.h"
 #include "trainer/checkpoint_store.h"
 #include "trainer/config.h"
 #include "trainer/runtime.h"
@@ -38,6 +43,35 @@ void print_table(const std::vector<std::pair<std::string, std::string>>& rows,
     out << "  " << std::left << std::setw(static_cast<int>(width)) << key << "  " << value << "\n";
 }
 
+// The corpus at `path`, lyrics or piano rolls, by its format attribute.
+std::unique_ptr<SongSource> open_corpus(const std::string& path) {
+  if (!fs::exists(path))
+    throw InputError(path + ": corpus file not found (create it with chorus prepare lyrics|pianoroll)");
+  if (h5::file_format(path) == kPianoRollFormat) return std::make_unique<PianoRollReader>(path);
+  return std::make_unique<CorpusReader>(path);
+}
+
+// A lyrics file a character model can score: same vocabulary, and for an artist-conditioned
+// model artist ids that mean the same artists.
+void check_compatible(const LoadedModel& m, const CorpusReader& corpus, const EvalArgs& args) {
+  if (!(corpus.vocab() == m.vocab))
+    throw InputError(args.data + ": its vocabulary differs from the model's (" +
+                     std::to_string(corpus.vocab().size()) + " vs " +
+                     std::to_string(m.vocab.size()) +
+                     " symbols); prepare it with --vocab-from " + args.checkpoint);
+  if (m.config.model.condition != "artist") return;
+  const auto& names = corpus.artists();
+  const bool prefix = names.size() >= m.artists.size() &&
+                      std::equal(m.artists.begin(), m.artists.end(), names.begin());
+  if (!prefix)
+    throw InputError(args.data + ": its artists differ from the model's; prepare it with "
+                     "--vocab-from " + args.checkpoint);
+  for (int32_t a : corpus.split(args.split).artist)
+    if (a >= static_cast<int32_t>(m.artists.size()))
+      throw InputError(args.data + ": split '" + args.split + "' has songs by '" + names[a] +
+                       "', an artist this artist-conditioned model does not know");
+}
+
 }  // namespace
 
 int command_prepare_lyrics(PrepareLyricsOptions options) {
@@ -50,11 +84,17 @@ int command_prepare_lyrics(PrepareLyricsOptions options) {
   return 0;
 }
 
+int command_prepare_pianoroll(const PreparePianoRollOptions& options) {
+  const nlohmann::json summary = prepare_pianoroll(options, std::cerr);
+  std::cout << summary.dump() << std::endl;
+  return 0;
+}
+
 int command_train(const TrainArgs& args) {
   const Config config = load_config(args.config, args.overrides);
   install_stop_handlers();
   Runtime runtime(config.train.threads);
-  const CorpusReader corpus(config.data.path);
+  const std::unique_ptr<SongSource> corpus = open_corpus(config.data.path);
   if (runtime.rank() == 0) {
     std::cerr << "chorus train " << args.config << "\n";
     auto rows = config_rows(config);
@@ -62,10 +102,11 @@ int command_train(const TrainArgs& args) {
                                                std::to_string(runtime.threads()));
     rows.emplace_back("(streams per rank)",
                       std::to_string(config.train.batch_size / std::max(1, runtime.size())));
-    rows.emplace_back("(vocabulary)", std::to_string(corpus.vocab().size()) + " symbols");
+    if (auto* lyrics = dynamic_cast<const CorpusReader*>(corpus.get()))
+      rows.emplace_back("(vocabulary)", std::to_string(lyrics->vocab().size()) + " symbols");
     print_table(rows, std::cerr);
   }
-  Trainer trainer(config, runtime.comm(), corpus, std::cerr);
+  Trainer trainer(config, runtime.comm(), *corpus, std::cerr);
   trainer.start(args.resume);
   nlohmann::json info = runtime.describe();
   info["command_line"] = args.command_line;
@@ -73,57 +114,96 @@ int command_train(const TrainArgs& args) {
   return trainer.run(info);
 }
 
+namespace {
+
+// `chorus sample` on a piano-roll model: frames to MIDI (and a picture, and audio); one JSON line.
+int sample_pianoroll(LoadedModel& m, const SampleArgs& args) {
+  if (args.out.empty()) throw InputError("a piano-roll model samples into a MIDI file: pass --out FILE.mid");
+  FrameSampleOptions opt;
+  opt.length = args.length;
+  opt.temperature = args.temperature;
+  opt.seed = args.seed;
+  if (!args.prime_midi.empty()) {
+    MidiTiming grid;
+    grid.frames_per_quarter = m.resolution.frames_per_quarter > 0 ? m.resolution.frames_per_quarter : 4;
+    grid.seconds_per_frame = m.resolution.seconds_per_frame;
+    opt.prime = read_midi(args.prime_midi, grid).frames;
+  } else if (!args.prime_data.empty()) {
+    const PianoRollReader corpus(args.prime_data);
+    const SplitIndex& valid = corpus.split("valid");
+    if (args.prime_song < 0 || args.prime_song >= valid.songs())
+      throw InputError("--prime-song " + std::to_string(args.prime_song) + ": " + args.prime_data +
+                       " has " + std::to_string(valid.songs()) + " valid songs");
+    opt.prime = corpus.read_song("valid", args.prime_song);
+    if (static_cast<int64_t>(opt.prime.size()) > args.prime_frames) opt.prime.resize(args.prime_frames);
+  }
+  const std::vector<Frame> frames = sample_frames(*m.model, opt);
+  write_midi(frames, args.out, midi_write_timing(m.resolution));
+  nlohmann::json out = {{"midi", args.out}, {"frames", frames.size()}, {"prime_frames", opt.prime.size()}};
+  if (!args.image.empty()) {
+    write_pianoroll_png(frames, args.image, frames_per_beat(m.resolution));
+    out["image"] = args.image;
+  }
+  if (!args.wav.empty()) {
+    std::string soundfont;
+    for (const char* sf : {"/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2",
+                           "/usr/share/sounds/sf2/default-GM.sf2"})
+      if (fs::exists(sf)) soundfont = sf;
+    if (soundfont.empty() || std::system("command -v fluidsynth >/dev/null 2>&1") != 0)
+      throw InputError("--wav needs fluidsynth and a General MIDI soundfont: apt-get install "
+                       "fluidsynth fluid-soundfont-gm");
+    const std::string cmd = "fluidsynth -ni -q -F '" + args.wav + "' '" + soundfont + "' '" + args.out +
+                            "' >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0 || !fs::exists(args.wav))
+      throw std::runtime_error("fluidsynth failed to render " + args.out);
+    out["wav"] = args.wav;
+  }
+  std::cout << out.dump() << std::endl;
+  return 0;
+}
+
+}  // namespace
+
 int command_sample(const SampleArgs& args) {
   LoadedModel m = load_model(args.checkpoint, std::cerr);
+  if (args.temperature <= 0) throw InputError("--temperature must be > 0");
+  if (m.frames()) return sample_pianoroll(m, args);
   SampleOptions opt;
   opt.prime = args.prime;
   opt.temperature = args.temperature;
   opt.method = args.method;
   opt.length = args.length;
   opt.seed = args.seed;
-  if (args.temperature <= 0) throw InputError("--temperature must be > 0");
   if (m.config.model.condition == "artist") opt.artist = artist_id(m.artists, args.artist);
   else if (!args.artist.empty())
     std::cerr << "chorus: note: this model is not conditioned on the artist; --artist ignored\n";
-  std::cout << sample_text(m.model, m.vocab, opt) << std::endl;
+  std::cout << sample_text(*m.model, m.vocab, opt) << std::endl;
   return 0;
 }
 
 int command_eval(const EvalArgs& args) {
   LoadedModel m = load_model(args.checkpoint, std::cerr);
   Runtime runtime(/*threads=*/0);
-  const CorpusReader corpus(args.data);
-  if (!(corpus.vocab() == m.vocab))
-    throw InputError(args.data + ": its vocabulary differs from the model's (" +
-                     std::to_string(corpus.vocab().size()) + " vs " +
-                     std::to_string(m.vocab.size()) +
-                     " symbols); prepare it with --vocab-from " + args.checkpoint);
-  if (m.config.model.condition == "artist") {
-    // Artist ids must mean the same artists; songs by artists the model never saw cannot be scored.
-    const auto& names = corpus.artists();
-    const bool prefix = names.size() >= m.artists.size() &&
-                        std::equal(m.artists.begin(), m.artists.end(), names.begin());
-    if (!prefix)
-      throw InputError(args.data + ": its artists differ from the model's; prepare it with "
-                       "--vocab-from " + args.checkpoint);
-    for (int32_t a : corpus.split(args.split).artist)
-      if (a >= static_cast<int32_t>(m.artists.size()))
-        throw InputError(args.data + ": split '" + args.split + "' has songs by '" + names[a] +
-                         "', an artist this artist-conditioned model does not know");
+  std::unique_ptr<SongSource> corpus;
+  if (m.frames()) {
+    corpus = std::make_unique<PianoRollReader>(args.data);
+  } else {
+    auto lyrics = std::make_unique<CorpusReader>(args.data);
+    check_compatible(m, *lyrics, args);
+    corpus = std::move(lyrics);
   }
-  const EvalResult r = evaluate(m.model, corpus, args.split, args.max_symbols, args.batch_size,
+  const EvalResult r = evaluate(*m.model, *corpus, args.split, args.max_symbols, args.batch_size,
                                 m.config.train.seq_len, runtime.comm());
   if (runtime.rank() == 0) {
-    std::cout << nlohmann::json{{"checkpoint", args.checkpoint}, {"step", m.step},
-                                {"data", args.data},           {"split", args.split},
-                                {"loss", r.loss()},            {"unit", "char"},
-                                {"bpc", r.bpc()},              {"symbols", r.count},
-                                {"songs", r.songs}}
-                     .dump()
-              << std::endl;
-    std::cerr << "eval " << args.split << ": loss " << r.loss() << " nats/char, " << r.bpc()
-              << " bpc over " << static_cast<int64_t>(r.count) << " symbols in " << r.songs
-              << " songs\n";
+    nlohmann::json out = {{"checkpoint", args.checkpoint}, {"step", m.step}, {"data", args.data},
+                          {"split", args.split}};
+    out.update(r.metrics(m.frames()));
+    out.update({{"symbols", r.count}, {"songs", r.songs}});
+    std::cout << out.dump() << std::endl;
+    std::cerr << "eval " << args.split << ": loss " << r.loss()
+              << (m.frames() ? " nats/frame over " : " nats/char (" + std::to_string(r.bpc()) + " bpc) over ")
+              << static_cast<int64_t>(r.count) << (m.frames() ? " frames" : " symbols") << " in "
+              << r.songs << " songs\n";
   }
   return 0;
 }
@@ -131,9 +211,9 @@ int command_eval(const EvalArgs& args) {
 int command_check(const std::string& path, const std::vector<std::string>& overrides) {
   const Config config = load_config(path, overrides);
   // The config is valid; the data file is the one thing left that training would trip on.
-  const CorpusReader corpus(config.data.path);
-  corpus.split(config.data.train_split);
-  if (!config.data.valid_split.empty()) corpus.split(config.data.valid_split);
+  const std::unique_ptr<SongSource> corpus = open_corpus(config.data.path);
+  corpus->split(config.data.train_split);
+  if (!config.data.valid_split.empty()) corpus->split(config.data.valid_split);
   print_table(config_rows(config), std::cerr);
   std::cout << nlohmann::json{{"config", path}, {"ok", true}}.dump() << std::endl;
   return 0;
@@ -142,8 +222,11 @@ int command_check(const std::string& path, const std::vector<std::string>& overr
 int command_info(const std::string& path) {
   nlohmann::json out;
   if (fs::is_regular_file(path)) {
-    const CorpusReader corpus(path);
-    out = corpus.info();
+    if (h5::file_format(path) == kPianoRollFormat) {
+      out = PianoRollReader(path).info();
+    } else {
+      out = CorpusReader(path).info();
+    }
     out["kind"] = "corpus";
   } else if (fs::exists(path + "/MANIFEST.json") || fs::exists(path + "/DONE")) {
     out["kind"] = "checkpoint";
@@ -155,11 +238,13 @@ int command_info(const std::string& path) {
       out["meta"] = nlohmann::json::parse(read_file(path + "/MANIFEST.json")).at("meta");
       const Config config = parse_config(read_file(path + "/config.yaml"), path, {});
       for (const auto& [key, value] : config_rows(config)) out["config"][key] = value;
-      Vocab vocab;
-      std::vector<std::string> artists;
-      load_vocab_from(path, &vocab, &artists);
-      out["vocab_size"] = vocab.size();
-      out["artists"] = artists.size();
+      if (config.model.kind == "chars") {
+        Vocab vocab;
+        std::vector<std::string> artists;
+        load_vocab_from(path, &vocab, &artists);
+        out["vocab_size"] = vocab.size();
+        out["artists"] = artists.size();
+      }
     }
   } else if (fs::is_directory(path + "/checkpoints") || fs::exists(path + "/manifest.json")) {
     out["kind"] = "run";

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "data/prepare.h"
+#include "data/prepare_pianoroll.h"
 
 namespace chorus {
 
@@ -24,6 +25,14 @@ struct SampleArgs {
   int64_t length = 600;
   uint64_t seed = 1;
   std::string method = "multinomial";
+  // Piano-roll models: where to write, and what to prime with.
+  std::string out;          // FILE.mid (required for piano-roll models)
+  std::string image;        // FILE.png: the piano roll as a picture
+  std::string wav;          // FILE.wav: rendered with fluidsynth and a General MIDI soundfont
+  std::string prime_midi;   // prime with this MIDI file's frames
+  std::string prime_data;   // or with the first prime_frames frames of song prime_song of this
+  int64_t prime_song = 0;   // corpus's valid split
+  int64_t prime_frames = 16;
 };
 
 struct EvalArgs {
@@ -35,6 +44,7 @@ struct EvalArgs {
 };
 
 int command_prepare_lyrics(PrepareLyricsOptions options);
+int command_prepare_pianoroll(const PreparePianoRollOptions& options);
 int command_train(const TrainArgs& args);
 int command_sample(const SampleArgs& args);
 int command_eval(const EvalArgs& args);

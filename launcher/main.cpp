@@ -58,6 +58,23 @@ int main(int argc, char** argv) {
   lyrics->add_option("--vocab-from", prep.vocab_from,
                      "reuse the vocabulary of a corpus .h5 or a checkpoint");
 
+  PreparePianoRollOptions roll;
+  std::string on_bad_midi = "skip";
+  auto* pianoroll = prepare->add_subcommand("pianoroll", "MIDI folder or piano-roll text -> .h5");
+  auto* midi_opt = pianoroll->add_option("--midi", roll.midi_dir, "folder of .mid files");
+  auto* text_opt = pianoroll->add_option("--text-dir", roll.text_dir,
+                                         "folder with train.txt / valid.txt / test.txt");
+  midi_opt->excludes(text_opt);
+  pianoroll->add_option("--output,-o", roll.output, "corpus file to write (.h5)")->required();
+  pianoroll->add_option("--frames-per-quarter", roll.frames_per_quarter, "MIDI grid, musical time")
+      ->capture_default_str();
+  pianoroll->add_option("--seconds-per-frame", roll.seconds_per_frame,
+                        "MIDI grid in seconds (0 = use --frames-per-quarter)")
+      ->capture_default_str();
+  pianoroll->add_option("--valid-fraction", roll.valid_fraction)->capture_default_str();
+  pianoroll->add_option("--test-fraction", roll.test_fraction)->capture_default_str();
+  pianoroll->add_option("--on-bad-midi", on_bad_midi, "skip | fail")->capture_default_str();
+
   TrainArgs train_args;
   auto* train = app.add_subcommand("train", "train a model (run under mpirun -np N for N ranks)");
   train->add_option("config,--config", train_args.config, "experiment YAML")->required();
@@ -76,6 +93,16 @@ int main(int argc, char** argv) {
   sample->add_option("--seed", sample_args.seed)->capture_default_str();
   sample->add_option("--method", sample_args.method, "multinomial | gumbel | argmax")
       ->capture_default_str();
+
+  sample->add_option("--out", sample_args.out, "piano-roll models: the MIDI file to write");
+  sample->add_option("--image", sample_args.image, "piano-roll models: also a PNG picture");
+  sample->add_option("--wav", sample_args.wav,
+                     "piano-roll models: also audio (needs fluidsynth and a GM soundfont)");
+  sample->add_option("--prime-midi", sample_args.prime_midi, "piano-roll models: prime with a MIDI file");
+  sample->add_option("--prime-data", sample_args.prime_data,
+                     "piano-roll models: prime with a song of this corpus's valid split");
+  sample->add_option("--prime-song", sample_args.prime_song)->capture_default_str();
+  sample->add_option("--prime-frames", sample_args.prime_frames)->capture_default_str();
 
   EvalArgs eval_args;
   auto* eval = app.add_subcommand("eval", "loss and bits per character of a model on a split");
@@ -108,6 +135,10 @@ int main(int argc, char** argv) {
       prep.format = parse_lyrics_format(format);
       if (!artists.empty()) prep.artists = parse_artist_list(artists);
       return command_prepare_lyrics(prep);
+    }
+    if (*pianoroll) {
+      roll.on_bad_midi = parse_on_bad_midi(on_bad_midi);
+      return command_prepare_pianoroll(roll);
     }
     if (*train) {
       train_args.command_line = joined_args(argc, argv);

@@ -9,7 +9,7 @@ packages=(
   libtorch-dev libopenblas0-openmp
   libopenmpi-dev openmpi-bin
   libhdf5-dev hdf5-tools
-  libyaml-cpp-dev libgtest-dev libcli11-dev nlohmann-json3-dev libcsv-dev libssl-dev
+  libyaml-cpp-dev libgtest-dev libcli11-dev nlohmann-json3-dev libcsv-dev libssl-dev libpng-dev
   fortunes
 )
 [[ "${1:-}" == "--bench" ]] && packages+=(python3-torch)

@@ -27,6 +27,20 @@ nlohmann::json vocab_json(const Vocab& vocab, const std::vector<std::string>& ar
   return j;
 }
 
+// What a piano-roll model needs to write MIDI at its corpus's grid.
+nlohmann::json resolution_json(const PianoRollResolution& r) {
+  return {{"time_unit", r.time_unit()},
+          {"frames_per_quarter", r.frames_per_quarter},
+          {"seconds_per_frame", r.seconds_per_frame}};
+}
+
+PianoRollResolution resolution_from_json(const nlohmann::json& j) {
+  PianoRollResolution r;
+  r.frames_per_quarter = j.at("frames_per_quarter").get<int>();
+  r.seconds_per_frame = j.at("seconds_per_frame").get<double>();
+  return r;
+}
+
 // Keys a resume may not change (DESIGN.md "Resume"): (key, value in a, value in b).
 std::vector<std::string> incompatible_keys(const Config& saved, const Config& now) {
   std::vector<std::string> keys;
@@ -61,7 +75,10 @@ std::string Trainer::save_checkpoint(bool best) {
     torch::save(model_, dir + "/model.pt");
     torch::save(*optimizer_, dir + "/optimizer.pt");
     std::ofstream(dir + "/config.yaml") << to_yaml(config_);
-    std::ofstream(dir + "/vocab.json") << vocab_json(corpus_.vocab(), corpus_.artists()).dump(1);
+    if (lyrics_)
+      std::ofstream(dir + "/vocab.json") << vocab_json(lyrics_->vocab(), lyrics_->artists()).dump(1);
+    else
+      std::ofstream(dir + "/pianoroll.json") << resolution_json(rolls_->resolution()).dump(1);
   }
   {
     torch::serialize::OutputArchive archive;
@@ -110,12 +127,14 @@ void Trainer::load_checkpoint(const std::string& dir) {
     for (const auto& k : bad) msg += " " + k;
     throw InputError(msg);
   }
-  Vocab vocab;
-  std::vector<std::string> artists;
-  load_vocab_from(dir, &vocab, &artists);
-  if (!(vocab == corpus_.vocab()) || artists != corpus_.artists())
-    throw InputError("cannot resume from " + dir + ": its vocabulary or artists differ from " +
-                     corpus_.path());
+  if (lyrics_) {
+    Vocab vocab;
+    std::vector<std::string> artists;
+    load_vocab_from(dir, &vocab, &artists);
+    if (!(vocab == lyrics_->vocab()) || artists != lyrics_->artists())
+      throw InputError("cannot resume from " + dir + ": its vocabulary or artists differ from " +
+                       corpus_.path());
+  }
 
   torch::load(model_, dir + "/model.pt");
   torch::load(*optimizer_, dir + "/optimizer.pt");
@@ -177,8 +196,11 @@ LoadedModel load_model(const std::string& path, std::ostream& log) {
   const std::string dir = CheckpointStore::resolve(path, log);
   LoadedModel m;
   m.config = read_checkpoint_config(dir);
-  load_vocab_from(dir, &m.vocab, &m.artists);
-  m.model = CharLstm(m.config.model, m.vocab.size(), static_cast<int64_t>(m.artists.size()));
+  if (m.frames())
+    m.resolution = resolution_from_json(nlohmann::json::parse(read_file(dir + "/pianoroll.json")));
+  else
+    load_vocab_from(dir, &m.vocab, &m.artists);
+  m.model = make_model(m.config.model, m.vocab.size(), static_cast<int64_t>(m.artists.size()));
   torch::load(m.model, dir + "/model.pt");
   m.model->eval();
   const nlohmann::json manifest = nlohmann::json::parse(read_file(dir + "/MANIFEST.json"));

@@ -54,7 +54,7 @@ const std::vector<Field>& fields() {
       {CHORUS_FIELD(data, path), Rule::kRequired},
       {CHORUS_FIELD(data, train_split), Rule::kRequired},
       {CHORUS_FIELD(data, valid_split)},
-      {CHORUS_FIELD(model, kind), Rule::kAny, {"chars"}},
+      {CHORUS_FIELD(model, kind), Rule::kAny, {"chars", "pianoroll"}},
       {CHORUS_FIELD(model, embedding_size), Rule::kPositive},
       {CHORUS_FIELD(model, hidden_size), Rule::kPositive},
       {CHORUS_FIELD(model, layers), Rule::kPositive},

@@ -20,7 +20,8 @@ struct DataConfig {
 };
 
 struct ModelConfig {
-  std::string kind = "chars";           // "chars": character LSTM language model
+  std::string kind = "chars";           // "chars": character LSTM on a lyrics corpus;
+                                        // "pianoroll": 88-key LSTM on a piano-roll corpus
   int64_t embedding_size = 64;          // symbol embedding width
   int64_t hidden_size = 512;            // LSTM units per layer (> 0)
   int64_t layers = 2;                   // stacked single-layer LSTMs (>= 1)

@@ -7,15 +7,17 @@
 
 namespace chorus {
 
-EvalResult evaluate(CharLstm& model, const CorpusReader& corpus, const std::string& split,
+EvalResult evaluate(SequenceModelImpl& model, const SongSource& corpus, const std::string& split,
                     int64_t max_symbols, int64_t batch_size, int64_t seq_len, Communicator& comm) {
   torch::NoGradGuard no_grad;
-  model->eval();
+  model.eval();
   const SplitIndex& index = corpus.split(split);
-  // Songs in file order while their predictions (length + 1) fit the cap; at least one.
+  // Songs in file order while their predictions fit the cap; at least one. A song of n symbols
+  // has n + 1 predictions (its end too), a song of n frames n.
+  const int64_t extra = corpus.frame_keys() > 0 ? 0 : 1;
   int64_t songs = 0, predictions = 0;
   while (songs < index.songs()) {
-    const int64_t next = index.song_length(songs) + 1;
+    const int64_t next = index.song_length(songs) + extra;
     if (max_symbols > 0 && songs > 0 && predictions + next > max_symbols) break;
     predictions += next;
     ++songs;
@@ -26,17 +28,14 @@ EvalResult evaluate(CharLstm& model, const CorpusReader& corpus, const std::stri
   if (songs > 0) {
     StreamBatcher batcher(corpus, split, SongSchedule(songs, lanes * R, 0, /*shuffle=*/false),
                           comm.rank() * lanes, lanes, seq_len);
-    const ModelConfig& mc = model->config();
+    const ModelConfig& mc = model.config();
     LstmState state = LstmState::zeros(mc.layers, lanes, mc.hidden_size);
     while (!batcher.exhausted()) {
       Window w = batcher.next();
-      torch::Tensor inputs = torch::from_blob(w.inputs.data(), {seq_len, lanes}, torch::kLong);
-      torch::Tensor targets = torch::from_blob(w.targets.data(), {seq_len, lanes}, torch::kLong);
-      torch::Tensor mask = torch::from_blob(w.mask.data(), {seq_len, lanes}, torch::kFloat32);
-      torch::Tensor artist = torch::from_blob(w.artist.data(), {lanes}, torch::kLong);
-      auto [logits, next] = model->forward(inputs, artist, state.masked(w.reset), {});
+      const WindowTensors t = window_tensors(w);
+      auto [logits, next] = model.forward(t.inputs, t.artist, state.masked(w.reset), {});
       state = next;
-      sums[0] += masked_cross_entropy_sum(logits, targets, mask).item<double>();
+      sums[0] += model.loss_sum(logits, t.targets, t.mask).item<double>();
       sums[1] += static_cast<double>(w.count);
     }
   }

@@ -51,4 +51,8 @@ bool stop_requested();
 
 std::string host_name();
 
+// Tunes glibc malloc for a training process: large blocks come from the heap and freed memory
+// stays there, instead of an mmap, page faults and munmap per tensor per step.
+void keep_freed_memory_in_heap();
+
 }  // namespace chorus

@@ -49,11 +49,11 @@ int64_t artist_id(const std::vector<std::string>& artists, const std::string& na
   throw InputError("unknown artist '" + name + "'; known artists: " + known);
 }
 
-std::string sample_text(CharLstm& model, const Vocab& vocab, const SampleOptions& options) {
+std::string sample_text(SequenceModelImpl& model, const Vocab& vocab, const SampleOptions& options) {
   torch::NoGradGuard no_grad;
-  model->eval();
+  model.eval();
   std::mt19937_64 engine(options.seed);
-  const ModelConfig& mc = model->config();
+  const ModelConfig& mc = model.config();
   LstmState state = LstmState::zeros(mc.layers, 1, mc.hidden_size);
   torch::Tensor artist = torch::tensor({options.artist}, torch::kLong);
   const std::u32string prime = normalise_song(options.prime);
@@ -61,7 +61,7 @@ std::string sample_text(CharLstm& model, const Vocab& vocab, const SampleOptions
   for (char32_t cp : prime) inputs.push_back(vocab.id(cp));
 
   // Feed the prime in one call; its last output predicts the first new symbol.
-  auto [logits, next] = model->forward(
+  auto [logits, next] = model.forward(
       torch::tensor(inputs, torch::kLong).unsqueeze(1), artist, state, {});
   state = next;
   std::u32string out = prime;
@@ -73,12 +73,57 @@ std::string sample_text(CharLstm& model, const Vocab& vocab, const SampleOptions
     const int64_t id = pick_symbol(v, options.temperature, options.method, engine);
     if (id == Vocab::kEndOfSong) break;
     out += vocab.code_point(static_cast<int32_t>(id));
-    auto [lg, nx] = model->forward(torch::tensor({id}, torch::kLong).unsqueeze(1), artist,
+    auto [lg, nx] = model.forward(torch::tensor({id}, torch::kLong).unsqueeze(1), artist,
                                    state, {});
     state = nx;
     last = lg[0][0];
   }
   return to_utf8(out);
+}
+
+std::vector<Frame> sample_frames(SequenceModelImpl& model, const FrameSampleOptions& options) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  std::mt19937_64 engine(options.seed);
+  const ModelConfig& mc = model.config();
+  LstmState state = LstmState::zeros(mc.layers, 1, mc.hidden_size);
+  const torch::Tensor no_artist = torch::zeros({1}, torch::kLong);
+  auto as_tensor = [](const std::vector<Frame>& frames) {
+    torch::Tensor t = torch::zeros({static_cast<int64_t>(frames.size()), 1, kKeys});
+    for (size_t i = 0; i < frames.size(); ++i)
+      for (int k = 0; k < kKeys; ++k)
+        if (frames[i][k]) t[i][0][k] = 1.0f;
+    return t;
+  };
+  std::vector<Frame> out = options.prime;
+  std::vector<Frame> feed = {Frame()};  // the silent frame every song starts from
+  feed.insert(feed.end(), options.prime.begin(), options.prime.end());
+  auto [logits, next] = model.forward(as_tensor(feed), no_artist, state, {});
+  state = next;
+  torch::Tensor last = logits[logits.size(0) - 1][0];
+  for (int64_t i = 0; i < options.length; ++i) {
+    const torch::Tensor p = torch::sigmoid(last / options.temperature).contiguous();
+    const float* prob = p.data_ptr<float>();
+    Frame f;
+    for (int k = 0; k < kKeys; ++k) f[k] = uniform_01(engine) < prob[k];
+    out.push_back(f);
+    auto [lg, nx] = model.forward(as_tensor({f}), no_artist, state, {});
+    state = nx;
+    last = lg[0][0];
+  }
+  return out;
+}
+
+MidiWriteTiming midi_write_timing(const PianoRollResolution& resolution) {
+  MidiWriteTiming timing;
+  if (resolution.frames_per_quarter > 0) timing.frames_per_quarter = resolution.frames_per_quarter;
+  timing.seconds_per_frame = resolution.seconds_per_frame;
+  return timing;
+}
+
+int frames_per_beat(const PianoRollResolution& resolution) {
+  return resolution.frames_per_quarter > 0 ? resolution.frames_per_quarter
+                                           : (resolution.seconds_per_frame > 0 ? 0 : 4);
 }
 
 }  // namespace chorus

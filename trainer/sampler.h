@@ -5,8 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "data/midi.h"
+#include "data/pianoroll.h"
+#include "data/pianoroll_corpus.h"
 #include "data/vocab.h"
-#include "trainer/char_lstm.h"
+#include "trainer/sequence_model.h"
 
 namespace chorus {
 
@@ -27,7 +30,23 @@ int64_t pick_symbol(const std::vector<float>& logits, double temperature,
                     const std::string& method, std::mt19937_64& engine);
 
 // The prime followed by the sampled continuation, as UTF-8 (without the end-of-song symbol).
-std::string sample_text(CharLstm& model, const Vocab& vocab, const SampleOptions& options);
+std::string sample_text(SequenceModelImpl& model, const Vocab& vocab, const SampleOptions& options);
+
+struct FrameSampleOptions {
+  std::vector<Frame> prime;   // fed first (after the silent start frame) and returned first
+  int64_t length = 64;        // frames generated after the prime
+  double temperature = 1.0;   // each key's logit is divided by it (> 0)
+  uint64_t seed = 1;
+};
+
+// A piano roll from a piano-roll model: each key of each new frame is drawn as a Bernoulli of
+// sigmoid(logit / T). Returns the prime followed by `length` sampled frames.
+std::vector<Frame> sample_frames(SequenceModelImpl& model, const FrameSampleOptions& options);
+
+// How to write and draw a corpus's frames: its own grid; a grid the corpus does not record (the
+// benchmark text files) is written as 4 frames per quarter at 120 beats per minute.
+MidiWriteTiming midi_write_timing(const PianoRollResolution& resolution);
+int frames_per_beat(const PianoRollResolution& resolution);
 
 // Artist id of `name` ("" = 0); throws InputError listing the known artists when unknown.
 int64_t artist_id(const std::vector<std::string>& artists, const std::string& name);

@@ -13,6 +13,8 @@
 
 #include "data/errors.h"
 #include "data/files.h"
+#include "data/midi.h"
+#include "data/pianoroll_image.h"
 #include "trainer/dropout.h"
 #include "trainer/runtime.h"
 #include "trainer/sampler.h"
@@ -23,8 +25,22 @@ namespace fs = std::filesystem;
 
 double EvalResult::bpc() const { return loss() / std::log(2.0); }
 
-Trainer::Trainer(Config config, Communicator& comm, const CorpusReader& corpus, std::ostream& log)
-    : config_(std::move(config)), comm_(comm), corpus_(corpus), log_(log), store_(config_.run.dir) {
+nlohmann::json EvalResult::metrics(bool frames) const {
+  if (frames) return {{"loss", loss()}, {"unit", "frame"}, {"nll_per_frame", loss()}};
+  return {{"loss", loss()}, {"unit", "char"}, {"bpc", bpc()}};
+}
+
+Trainer::Trainer(Config config, Communicator& comm, const SongSource& corpus, std::ostream& log)
+    : config_(std::move(config)), comm_(comm), corpus_(corpus),
+      lyrics_(dynamic_cast<const CorpusReader*>(&corpus)),
+      rolls_(dynamic_cast<const PianoRollReader*>(&corpus)), log_(log), store_(config_.run.dir) {
+  const bool frames = config_.model.kind == "pianoroll";
+  if (frames ? rolls_ == nullptr : lyrics_ == nullptr)
+    throw InputError(corpus_.path() + ": model.kind is '" + config_.model.kind + "' but this is " +
+                     (frames ? "a lyrics corpus" : "a piano-roll corpus") +
+                     " (chars trains on lyrics, pianoroll on piano rolls)");
+  if (frames && config_.model.condition != "none")
+    throw InputError("model.condition must be 'none' for model.kind pianoroll");
   const int64_t G = config_.train.batch_size, R = comm_.size();
   if (G % R != 0)
     throw InputError("train.batch_size (" + std::to_string(G) +
@@ -37,12 +53,12 @@ Trainer::Trainer(Config config, Communicator& comm, const CorpusReader& corpus, 
   if (!config_.data.valid_split.empty() && !corpus_.has_split(config_.data.valid_split))
     throw InputError(corpus_.path() + ": no split '" + config_.data.valid_split +
                      "' (data.valid_split; \"\" turns validation off)");
-  if (config_.model.condition == "artist" && corpus_.artists().empty())
+  if (config_.model.condition == "artist" && lyrics_->artists().empty())
     throw InputError(corpus_.path() + ": model.condition is 'artist' but the corpus has no artists");
 
   torch::manual_seed(config_.run.seed);
-  model_ = CharLstm(config_.model, corpus_.vocab().size(),
-                    static_cast<int64_t>(corpus_.artists().size()));
+  model_ = make_model(config_.model, lyrics_ ? lyrics_->vocab().size() : 0,
+                     lyrics_ ? static_cast<int64_t>(lyrics_->artists().size()) : 0);
   broadcast_parameters();
   optimizer_ = std::make_unique<torch::optim::Adam>(
       model_->parameters(), torch::optim::AdamOptions(config_.optim.lr)
@@ -86,14 +102,10 @@ StepResult Trainer::step() {
   double loss_sum = 0, count = 0;
   for (int64_t micro = 0; micro < config_.train.accumulate; ++micro) {
     Window w = batcher_->next();
-    const int64_t T = w.seq_len, B = w.streams;
-    torch::Tensor inputs = torch::from_blob(w.inputs.data(), {T, B}, torch::kLong);
-    torch::Tensor targets = torch::from_blob(w.targets.data(), {T, B}, torch::kLong);
-    torch::Tensor mask = torch::from_blob(w.mask.data(), {T, B}, torch::kFloat32);
-    torch::Tensor artist = torch::from_blob(w.artist.data(), {B}, torch::kLong);
-    auto [logits, next] = model_->forward(inputs, artist, state_.masked(w.reset),
+    const WindowTensors t = window_tensors(w);
+    auto [logits, next] = model_->forward(t.inputs, t.artist, state_.masked(w.reset),
                                           masks_for(w, (r.step - 1) * config_.train.accumulate + micro));
-    torch::Tensor loss = masked_cross_entropy_sum(logits, targets, mask);
+    torch::Tensor loss = model_->loss_sum(logits, t.targets, t.mask);
     loss.backward();  // inside the loop: `w` owns the buffers the graph reads
     state_ = next.detached();
     loss_sum += loss.item<double>();
@@ -134,7 +146,7 @@ StepResult Trainer::step() {
 }
 
 EvalResult Trainer::validate() {
-  return evaluate(model_, corpus_, config_.data.valid_split, config_.eval.max_symbols,
+  return evaluate(*model_, corpus_, config_.data.valid_split, config_.eval.max_symbols,
                   config_.eval.batch_size, config_.train.seq_len, comm_);
 }
 
@@ -161,17 +173,22 @@ void Trainer::start(bool resume) {
 }
 
 void Trainer::log_train(const StepResult& r, double symbols_per_s) {
-  append_metrics({{"step", r.step}, {"split", "train"}, {"loss", r.loss}, {"unit", "char"},
-                  {"bpc", r.loss / std::log(2.0)}, {"lr", r.lr}, {"tokens_per_s", symbols_per_s},
-                  {"grad_norm", r.grad_norm}});
+  EvalResult as_eval;
+  as_eval.loss_sum = r.loss * r.count;
+  as_eval.count = r.count;
+  nlohmann::json record = {{"step", r.step}, {"split", "train"}};
+  record.update(as_eval.metrics(rolls_ != nullptr));
+  record.update({{"lr", r.lr}, {"tokens_per_s", symbols_per_s}, {"grad_norm", r.grad_norm}});
+  append_metrics(record);
   if (comm_.rank() != 0) return;
   const double eta = symbols_per_s > 0
                          ? (config_.train.steps - r.step) * r.count / symbols_per_s
                          : 0.0;
   std::ostringstream line;
   line << "step " << r.step << "/" << config_.train.steps << " | loss " << std::fixed
-       << std::setprecision(4) << r.loss << " | bpc " << std::setprecision(3)
-       << r.loss / std::log(2.0) << " | lr " << std::scientific << std::setprecision(2) << r.lr
+       << std::setprecision(4) << r.loss;
+  if (!rolls_) line << " | bpc " << std::setprecision(3) << r.loss / std::log(2.0);
+  line << " | lr " << std::scientific << std::setprecision(2) << r.lr
        << " | " << std::fixed << std::setprecision(0) << symbols_per_s << " sym/s | ETA "
        << static_cast<int64_t>(eta) / 60 << "m" << std::setw(2) << std::setfill('0')
        << static_cast<int64_t>(eta) % 60 << "s";
@@ -201,19 +218,30 @@ void Trainer::truncate_metrics_after(int64_t step) {
 
 void Trainer::write_sample() {
   if (comm_.rank() != 0) return;
+  fs::create_directories(config_.run.dir + "/samples");
+  std::ostringstream name;
+  name << config_.run.dir << "/samples/step-" << std::setw(8) << std::setfill('0') << step_;
+  const uint64_t seed = mix64(config_.run.seed ^ static_cast<uint64_t>(step_));
+  if (rolls_) {
+    FrameSampleOptions opt;
+    opt.length = config_.sample.length;
+    opt.temperature = config_.sample.temperature;
+    opt.seed = seed;
+    const std::vector<Frame> frames = sample_frames(*model_, opt);
+    const PianoRollResolution& res = rolls_->resolution();
+    write_midi(frames, name.str() + ".mid", midi_write_timing(res));
+    write_pianoroll_png(frames, name.str() + ".png", frames_per_beat(res));
+    return;
+  }
   SampleOptions opt;
   opt.prime = config_.sample.prime;
   opt.temperature = config_.sample.temperature;
   opt.method = config_.sample.method;
   opt.length = config_.sample.length;
-  opt.seed = mix64(config_.run.seed ^ static_cast<uint64_t>(step_));
-  opt.artist = artist_id(corpus_.artists(), config_.sample.artist);
-  const std::string text = sample_text(model_, corpus_.vocab(), opt);
-  fs::create_directories(config_.run.dir + "/samples");
-  std::ostringstream name;
-  name << config_.run.dir << "/samples/step-" << std::setw(8) << std::setfill('0') << step_
-       << ".txt";
-  write_file_atomic(name.str(), text + "\n");
+  opt.seed = seed;
+  opt.artist = artist_id(lyrics_->artists(), config_.sample.artist);
+  write_file_atomic(name.str() + ".txt",
+                    sample_text(*model_, lyrics_->vocab(), opt) + "\n");
 }
 
 int Trainer::run(const nlohmann::json& run_info) {
@@ -243,12 +271,15 @@ int Trainer::run(const nlohmann::json& run_info) {
                               ((config_.eval.every > 0 && step_ % config_.eval.every == 0) || last);
     if (validate_now) {
       const EvalResult v = validate();
-      append_metrics({{"step", step_}, {"split", "valid"}, {"loss", v.loss()}, {"unit", "char"},
-                      {"bpc", v.bpc()}, {"symbols", v.count}, {"songs", v.songs}});
+      nlohmann::json record = {{"step", step_}, {"split", "valid"}};
+      record.update(v.metrics(rolls_ != nullptr));
+      record.update({{"symbols", v.count}, {"songs", v.songs}});
+      append_metrics(record);
       if (comm_.rank() == 0)
-        log_ << "valid step " << step_ << " | loss " << std::fixed << std::setprecision(4)
-             << v.loss() << " | bpc " << std::setprecision(3) << v.bpc() << " | "
-             << static_cast<int64_t>(v.count) << " symbols" << std::endl;
+        log_ << "valid step " << step_ << " | " << (rolls_ ? "nll/frame " : "loss ") << std::fixed
+             << std::setprecision(4) << v.loss()
+             << (rolls_ ? "" : " | bpc " + std::to_string(v.bpc())) << " | "
+             << static_cast<int64_t>(v.count) << (rolls_ ? " frames" : " symbols") << std::endl;
       if (!best_valid_ || v.loss() < *best_valid_) {
         best_valid_ = v.loss();
         save_checkpoint(/*best=*/true);

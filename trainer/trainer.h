@@ -11,8 +11,9 @@
 #include <torch/torch.h>
 
 #include "data/corpus.h"
+#include "data/pianoroll_corpus.h"
 #include "data/streams.h"
-#include "trainer/char_lstm.h"
+#include "trainer/sequence_model.h"
 #include "trainer/checkpoint_store.h"
 #include "trainer/communicator.h"
 #include "trainer/config.h"
@@ -33,13 +34,16 @@ struct EvalResult {
   int64_t songs = 0;
   double loss() const { return count > 0 ? loss_sum / count : 0.0; }
   double bpc() const;
+  // {"loss", "unit", and "bpc" (chars) or "nll_per_frame" (piano rolls)} as metrics report them.
+  nlohmann::json metrics(bool frames) const;
 };
 
 class Trainer {
  public:
   // Builds the model (rank 0's initial parameters broadcast to all) and this rank's streams.
   // Throws InputError on a config that does not fit the data or the rank count.
-  Trainer(Config config, Communicator& comm, const CorpusReader& corpus, std::ostream& log);
+  // `corpus` is a CorpusReader (model.kind chars) or a PianoRollReader (model.kind pianoroll).
+  Trainer(Config config, Communicator& comm, const SongSource& corpus, std::ostream& log);
 
   // Loads the newest valid checkpoint of run.dir when resuming (starting fresh, saying so, when
   // there is none); refuses a run.dir holding checkpoints when not resuming.
@@ -59,7 +63,7 @@ class Trainer {
   int run(const nlohmann::json& run_info);
 
   int64_t current_step() const { return step_; }
-  CharLstm& model() { return model_; }
+  SequenceModel& model() { return model_; }
   const std::vector<StreamCursor>& cursors() const { return batcher_->cursors(); }
   const Config& config() const { return config_; }
 
@@ -74,9 +78,11 @@ class Trainer {
 
   Config config_;
   Communicator& comm_;
-  const CorpusReader& corpus_;
+  const SongSource& corpus_;
+  const CorpusReader* lyrics_ = nullptr;     // set for model.kind chars
+  const PianoRollReader* rolls_ = nullptr;   // set for model.kind pianoroll
   std::ostream& log_;
-  CharLstm model_{nullptr};
+  SequenceModel model_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
   std::unique_ptr<StreamBatcher> batcher_;
   LstmState state_;
@@ -89,16 +95,19 @@ class Trainer {
 // Loss and bpc of `model` on a split: songs in file order up to `max_symbols` predictions
 // (0 = all; at least one song), spread over the communicator's ranks in `batch_size` lanes,
 // each song from a zero state; reduced over ranks.
-EvalResult evaluate(CharLstm& model, const CorpusReader& corpus, const std::string& split,
+EvalResult evaluate(SequenceModelImpl& model, const SongSource& corpus, const std::string& split,
                     int64_t max_symbols, int64_t batch_size, int64_t seq_len, Communicator& comm);
 
-// A trained model with what it needs to run: config, vocabulary and artist names.
+// A trained model with what it needs to run: config, and the vocabulary and artist names
+// (chars) or the piano-roll time grid (pianoroll).
 struct LoadedModel {
   Config config;
   Vocab vocab;
   std::vector<std::string> artists;
-  CharLstm model{nullptr};
+  PianoRollResolution resolution;
+  SequenceModel model;
   int64_t step = 0;
+  bool frames() const { return config.model.kind == "pianoroll"; }
 };
 // Loads the model of a checkpoint directory (verified) or a run directory (its best, else its newest).
 LoadedModel load_model(const std::string& path, std::ostream& log);

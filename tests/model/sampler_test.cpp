@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "data/errors.h"
+#include "trainer/char_lstm.h"
 
 namespace chorus {
 namespace {
@@ -87,16 +88,16 @@ TEST(SampleTextTest, StartsWithThePrimeAndIsReproducible) {
   opt.prime = "Why";
   opt.length = 30;
   opt.seed = 11;
-  const std::string a = sample_text(model, vocab, opt), b = sample_text(model, vocab, opt);
+  const std::string a = sample_text(*model, vocab, opt), b = sample_text(*model, vocab, opt);
   EXPECT_EQ(a, b);
   EXPECT_EQ(a.rfind("Why", 0), 0u);
   EXPECT_LE(a.size(), 3u + 30u);
   EXPECT_EQ(a.find("\xEF\xBF\xBD"), std::string::npos) << "the unknown symbol is never sampled";
   opt.seed = 12;
   opt.length = 200;
-  const std::string c = sample_text(model, vocab, opt);
+  const std::string c = sample_text(*model, vocab, opt);
   opt.seed = 13;
-  EXPECT_NE(c, sample_text(model, vocab, opt));
+  EXPECT_NE(c, sample_text(*model, vocab, opt));
 }
 
 }  // namespace

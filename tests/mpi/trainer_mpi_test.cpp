@@ -9,11 +9,13 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "data/corpus.h"
 #include "data/errors.h"
 #include "data/files.h"
+#include "data/pianoroll_corpus.h"
 #include "tests/support/fixtures.h"
 #include "trainer/communicator.h"
 #include "trainer/trainer.h"
@@ -30,6 +32,7 @@ class TrainerMpiTest : public ::testing::Test {
     if (world.rank() == 0) {
       dir = testing::make_temp_dir("mpi");
       testing::write_fixture_corpus(dir, /*songs=*/16, /*valid_songs=*/3);
+      testing::write_fixture_pianoroll(dir, /*songs=*/12, /*valid_songs=*/3);
     }
     world.broadcast(&dir, 0);
     dir_ = dir;
@@ -63,9 +66,11 @@ class TrainerMpiTest : public ::testing::Test {
   // Runs a whole training run (Trainer::run) and returns the train losses of metrics.jsonl
   // (rank 0 of `comm`; empty elsewhere).
   std::vector<double> run(const Config& c, Communicator& comm, bool resume = false) {
-    CorpusReader corpus(c.data.path);
+    std::unique_ptr<SongSource> corpus;
+    if (c.model.kind == "pianoroll") corpus = std::make_unique<PianoRollReader>(c.data.path);
+    else corpus = std::make_unique<CorpusReader>(c.data.path);
     std::ostringstream log;
-    Trainer trainer(c, comm, corpus, log);
+    Trainer trainer(c, comm, *corpus, log);
     trainer.start(resume);
     EXPECT_EQ(trainer.run(nlohmann::json::object()), 0) << log.str();
     return train_losses(c.run.dir, comm);
@@ -180,6 +185,53 @@ TEST_F(TrainerMpiTest, AccumulationTakesSeveralWindowsPerStepInOneAllReduce) {
   c.run.dir += "-single-r" + std::to_string(world.rank());
   const std::vector<double> on_one = run(c, self);
   if (world.rank() == 0) expect_close(on_two, on_one, 1e-5);
+}
+
+TEST_F(TrainerMpiTest, PianoRollsTrainDataParallelAndResumeExactly) {
+  MpiCommunicator world, self(MPI_COMM_SELF);
+  auto roll_config = [&](const std::string& name) {
+    Config c = config(name, 0.3);
+    c.model.kind = "pianoroll";
+    c.data.path = dir_ + "/fixture-rolls.h5";
+    return c;
+  };
+  const std::vector<double> straight = run(roll_config("rolls"), world);
+  Config first = roll_config("rolls-resumed");
+  first.train.steps = 5;
+  run(first, world);
+  const std::vector<double> resumed = run(roll_config("rolls-resumed"), world, /*resume=*/true);
+  const std::vector<double> on_one =
+      run(roll_config("rolls-single-r" + std::to_string(world.rank())), self);
+  if (world.rank() == 0) {
+    ASSERT_EQ(straight.size(), 10u);
+    EXPECT_EQ(resumed, straight);
+    expect_close(on_one, straight, 1e-5);
+    EXPECT_LT(straight.back(), straight.front()) << "the loss (nats per frame) falls";
+    EXPECT_LT(straight.front(), 88 * std::log(2.0) + 1) << "starts near the fair coin, 61 nats";
+    std::ifstream in(dir_ + "/rolls/metrics.jsonl");
+    std::string line;
+    bool valid_seen = false;
+    while (std::getline(in, line)) {
+      const auto j = nlohmann::json::parse(line);
+      EXPECT_EQ(j.at("unit"), "frame");
+      if (j.at("split") == "valid") valid_seen = j.contains("nll_per_frame");
+    }
+    EXPECT_TRUE(valid_seen) << "valid records report nll_per_frame";
+  }
+}
+
+TEST_F(TrainerMpiTest, ModelKindMustMatchTheCorpus) {
+  MpiCommunicator world;
+  Config c = config("mismatch");
+  c.model.kind = "pianoroll";  // on the lyrics fixture
+  CorpusReader corpus(c.data.path);
+  std::ostringstream log;
+  try {
+    Trainer trainer(c, world, corpus, log);
+    ADD_FAILURE() << "expected InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("model.kind"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(TrainerMpiTest, TrainingIntoARunWithCheckpointsNeedsResume) {

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "data/corpus.h"
+#include "data/pianoroll_corpus.h"
 
 namespace chorus::testing {
 
@@ -60,6 +61,31 @@ inline std::string write_fixture_corpus(const std::string& dir, int64_t songs = 
     writer.add_song("train", static_cast<int32_t>(i % 3), "song " + std::to_string(i), make_song(i));
   for (int64_t i = 0; i < valid_songs; ++i)
     writer.add_song("valid", static_cast<int32_t>(i % 3), "valid " + std::to_string(i), make_song(i));
+  writer.commit();
+  return path;
+}
+
+// A piano-roll corpus of `songs` training and `valid_songs` valid songs of 20..80 frames: a
+// walking three-note chord, so there is something to learn. Grid: 4 frames per quarter.
+inline std::string write_fixture_pianoroll(const std::string& dir, int64_t songs = 16,
+                                           int64_t valid_songs = 3, uint64_t seed = 5) {
+  const std::string path = dir + "/fixture-rolls.h5";
+  PianoRollResolution resolution;
+  resolution.frames_per_quarter = 4;
+  PianoRollWriter writer(path, resolution, {{"source", "fixture"}, {"source_kind", "text"},
+                                            {"options", "{}"}});
+  std::mt19937_64 engine(seed);
+  auto make_song = [&]() {
+    std::vector<Frame> frames(20 + engine() % 61);
+    int root = 30 + static_cast<int>(engine() % 20);
+    for (size_t t = 0; t < frames.size(); ++t) {
+      if (t % 4 == 0) root = 30 + (root - 30 + 5) % 24;
+      for (int offset : {0, 4, 7}) frames[t][root + offset] = true;
+    }
+    return frames;
+  };
+  for (int64_t i = 0; i < songs; ++i) writer.add_song("train", "song " + std::to_string(i), make_song());
+  for (int64_t i = 0; i < valid_songs; ++i) writer.add_song("valid", "valid " + std::to_string(i), make_song());
   writer.commit();
   return path;
 }

@@ -47,7 +47,7 @@ Config all_changed() {
   c.data.path = "data/with: colon.h5";
   c.data.train_split = "null";   // a YAML keyword, must stay a string
   c.data.valid_split = "";
-  c.model.kind = "chars";        // the only kind: cannot differ
+  c.model.kind = "pianoroll";
   c.model.embedding_size = 17;
   c.model.hidden_size = 33;
   c.model.layers = 3;
@@ -120,7 +120,7 @@ TEST(Config, ShippedConfigsParse) {
     names.push_back(entry.path().filename().string());
     EXPECT_NO_THROW(load_config(entry.path().string(), {})) << entry.path();
   }
-  for (const char* name : {"lyrics.yaml", "lyrics-by-artist.yaml", "demo.yaml", "smoke.yaml"})
+  for (const char* name : {"lyrics.yaml", "lyrics-by-artist.yaml", "nottingham.yaml", "demo.yaml", "smoke.yaml"})
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
 }
 
@@ -150,7 +150,10 @@ TEST(Config, ShippedConfigsHoldTheStudySettings) {
 
   const Config demo = load_config((dir / "demo.yaml").string(), {});
   EXPECT_EQ(demo.model.hidden_size, 256);
-  EXPECT_EQ(demo.train.steps, 300);
+  EXPECT_EQ(demo.train.steps, 1000);
+  const Config nottingham = load_config((dir / "nottingham.yaml").string(), {});
+  EXPECT_EQ(nottingham.model.kind, "pianoroll");
+  EXPECT_EQ(nottingham.eval.max_symbols, 0);
   EXPECT_EQ(demo.data.path, "checkpoints/demo/songs-poems.h5");
   const Config smoke = load_config((dir / "smoke.yaml").string(), {});
   EXPECT_EQ(smoke.model.layers, 1);
@@ -160,14 +163,11 @@ TEST(Config, ShippedConfigsHoldTheStudySettings) {
 
 TEST(Config, RoundTripThroughYaml) {
   const Config c = all_changed();
-  // Every field really differs from its default (except the single-valued model.kind), so the
-  // round trip below covers every field.
+  // Every field really differs from its default, so the round trip below covers every field.
   const auto changed = config_rows(c), defaults = config_rows(Config{});
   ASSERT_EQ(changed.size(), defaults.size());
   for (size_t i = 0; i < changed.size(); ++i) {
-    if (changed[i].first != "model.kind") {
-      EXPECT_NE(changed[i], defaults[i]);
-    }
+    EXPECT_NE(changed[i], defaults[i]);
   }
 
   const std::string yaml = to_yaml(c);
@@ -186,7 +186,6 @@ TEST(Config, EqualityAndOverridesCoverEveryField) {
   Config ref;
   ref.data.path = "x";
   for (const auto& [key, value] : config_rows(ref)) {
-    if (key == "model.kind") continue;
     // Numbers as they are; strings quoted, since "" must stay a string.
     const std::string quoted = std::isdigit(static_cast<unsigned char>(value[0])) ? value
                                                                                   : "'" + value + "'";
@@ -340,7 +339,7 @@ INSTANTIATE_TEST_SUITE_P(
         RangeCase{"data.path=''", "data.path is required"},
         RangeCase{"data.train_split=''", "data.train_split is required"},
         RangeCase{"data.valid_split=''", ""},
-        RangeCase{"model.kind=words", "model.kind: must be one of chars; got 'words'"},
+        RangeCase{"model.kind=words", "model.kind: must be one of chars, pianoroll; got 'words'"},
         RangeCase{"model.condition=genre", "model.condition: must be one of none, artist; got 'genre'"},
         RangeCase{"model.condition=artist", ""},
         RangeCase{"model.hidden_size=0", "model.hidden_size: must be > 0, got 0"},

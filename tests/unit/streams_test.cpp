@@ -11,6 +11,7 @@
 #include <set>
 
 #include "data/corpus.h"
+#include "data/pianoroll_corpus.h"
 #include "data/vocab.h"
 #include "tests/support/fixtures.h"
 
@@ -166,6 +167,43 @@ TEST_F(StreamsTest, ValidationOrderVisitsEachSongOnceThenStops) {
   }
   EXPECT_TRUE(batcher.exhausted());
   EXPECT_EQ(counted, index.symbols() + index.songs());
+}
+
+TEST(PianoRollStreamsTest, FramesArePredictedFromTheFrameBeforeStartingFromSilence) {
+  const std::string dir = testing::make_temp_dir("rollstreams");
+  const std::string path = testing::write_fixture_pianoroll(dir, /*songs=*/4, /*valid_songs=*/1);
+  {
+    PianoRollReader corpus(path);
+    const SplitIndex& index = corpus.split("train");
+    const int64_t T = 16, G = 2;
+    StreamBatcher batcher(corpus, "train", SongSchedule(index.songs(), G, 3, true), 0, G, T);
+    SongSchedule schedule(index.songs(), G, 3, true);
+    const std::vector<Frame> song = corpus.read_song("train", schedule.song(0, 0, 0));
+    std::vector<Frame> inputs, targets;
+    int64_t counted = 0;
+    for (int64_t window = 0; counted < static_cast<int64_t>(song.size()); ++window) {
+      const Window w = batcher.next();
+      ASSERT_EQ(w.frame_keys, kKeys);
+      ASSERT_TRUE(w.inputs.empty());
+      EXPECT_EQ(w.reset[0], window == 0 ? 1 : 0);
+      for (int64_t t = 0; t < T; ++t) {
+        if (w.mask[t * G] == 0) continue;
+        Frame in, out;
+        for (int k = 0; k < kKeys; ++k) {
+          in[k] = w.frames_in[(t * G) * kKeys + k] > 0;
+          out[k] = w.frames_out[(t * G) * kKeys + k] > 0;
+        }
+        inputs.push_back(in);
+        targets.push_back(out);
+        ++counted;
+      }
+    }
+    ASSERT_EQ(targets.size(), song.size()) << "a song of n frames has n predictions";
+    EXPECT_EQ(targets, song);
+    EXPECT_TRUE(inputs[0].none()) << "the first frame is predicted from silence";
+    for (size_t i = 1; i < inputs.size(); ++i) EXPECT_EQ(inputs[i], song[i - 1]);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

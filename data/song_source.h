@@ -1,0 +1,40 @@
+// What a stream batcher reads: the songs of a lyrics corpus (symbol ids) or of a piano-roll corpus
+// (88-key frames), behind one interface so that one trainer serves both kinds of data.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/pianoroll.h"
+
+namespace chorus {
+
+// The small per-split index, read whole: offsets and artist ids (not the symbols).
+struct SplitIndex {
+  std::string name;
+  std::vector<int64_t> offsets;  // size songs()+1
+  std::vector<int32_t> artist;   // size songs()
+  int64_t songs() const { return static_cast<int64_t>(artist.size()); }
+  int64_t song_length(int64_t i) const { return offsets[i + 1] - offsets[i]; }
+  int64_t symbols() const { return offsets.empty() ? 0 : offsets.back(); }
+};
+
+// One song's content: symbol ids (lyrics) or frames (piano rolls); the other stays empty.
+struct SongData {
+  std::vector<int32_t> symbols;
+  std::vector<Frame> frames;
+};
+
+class SongSource {
+ public:
+  virtual ~SongSource() = default;
+  virtual const std::string& path() const = 0;
+  virtual bool has_split(const std::string& split) const = 0;
+  // Throws InputError naming the file when the split does not exist.
+  virtual const SplitIndex& split(const std::string& split) const = 0;
+  // 0 when songs are symbol ids, kKeys when they are piano-roll frames.
+  virtual int64_t frame_keys() const = 0;
+  virtual void read(const std::string& split, int64_t song, SongData* out) const = 0;
+};
+
+}  // namespace chorus

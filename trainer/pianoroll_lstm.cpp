@@ -1,0 +1,31 @@
+// Piano-roll LSTM. The loss is the literature's negative log-likelihood per frame: the binary
+// cross-entropy summed over the 88 keys, so dividing by the frame count gives nats per frame.
+#include "trainer/pianoroll_lstm.h"
+
+#include "data/pianoroll.h"
+
+namespace chorus {
+
+PianoRollLstmImpl::PianoRollLstmImpl(const ModelConfig& config) : SequenceModelImpl(config) {
+  in_ = register_module("input", torch::nn::Linear(kKeys, config.embedding_size));
+  register_lstms(config.embedding_size);
+  out_ = register_module("out", torch::nn::Linear(config.hidden_size, kKeys));
+}
+
+std::pair<torch::Tensor, LstmState> PianoRollLstmImpl::forward(
+    const torch::Tensor& inputs, const torch::Tensor& /*artist*/, const LstmState& state,
+    const std::vector<torch::Tensor>& dropout_masks) {
+  LstmState next;
+  torch::Tensor x = run_lstms(in_(inputs), state, dropout_masks, &next);
+  return {out_(x), std::move(next)};
+}
+
+torch::Tensor PianoRollLstmImpl::loss_sum(const torch::Tensor& logits, const torch::Tensor& targets,
+                                          const torch::Tensor& mask) const {
+  torch::Tensor per_key = torch::nn::functional::binary_cross_entropy_with_logits(
+      logits, targets,
+      torch::nn::functional::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+  return (per_key.sum(/*dim=*/-1) * mask).sum();
+}
+
+}  // namespace chorus
