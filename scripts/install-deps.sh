@@ -10,9 +10,11 @@ packages=(
   libopenmpi-dev openmpi-bin
   libhdf5-dev hdf5-tools
   libyaml-cpp-dev libgtest-dev libcli11-dev nlohmann-json3-dev libcsv-dev libssl-dev libpng-dev
-  fortunes
+  fortunes abcmidi midicsv
 )
 [[ "${1:-}" == "--bench" ]] && packages+=(python3-torch)
+# clang's libFuzzer and sanitizers, for the MIDI reader's fuzz test (tests/fuzz/).
+packages+=(clang-14 libclang-rt-14-dev)
 
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
