@@ -37,7 +37,7 @@ struct CorpusReader::Handle {
   std::map<std::string, Id> titles;   // split -> /<split>/titles
 };
 
-CorpusReader::CorpusReader(const std::string& path) : path_(path), h5_(new Handle) {
+CorpusReader::CorpusReader(const std::string& path) : SongSource(path), h5_(new Handle) {
   h5::quiet_errors();
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
@@ -132,22 +132,6 @@ CorpusReader::CorpusReader(const std::string& path) : path_(path), h5_(new Handl
 }
 
 CorpusReader::~CorpusReader() = default;
-
-bool CorpusReader::has_split(const std::string& split) const {
-  for (const auto& s : splits_) {
-    if (s.name == split) return true;
-  }
-  return false;
-}
-
-const SplitIndex& CorpusReader::split(const std::string& split) const {
-  for (const auto& s : splits_) {
-    if (s.name == split) return s;
-  }
-  std::string have;
-  for (const auto& s : splits_) have += (have.empty() ? "" : ", ") + s.name;
-  throw InputError(path_ + ": no split \"" + split + "\" (the file has: " + have + ")");
-}
 
 std::vector<int32_t> CorpusReader::read_song(const std::string& split_name, int64_t song) const {
   const SplitIndex& idx = split(split_name);

@@ -36,12 +36,8 @@ class CorpusReader : public SongSource {
   CorpusReader(const CorpusReader&) = delete;
   CorpusReader& operator=(const CorpusReader&) = delete;
 
-  const std::string& path() const override { return path_; }
   const Vocab& vocab() const { return vocab_; }
   const std::vector<std::string>& artists() const { return artists_; }
-  bool has_split(const std::string& split) const override;
-  // Throws InputError naming the file when the split does not exist.
-  const SplitIndex& split(const std::string& split) const override;
   int64_t frame_keys() const override { return 0; }
   void read(const std::string& split, int64_t song, SongData* out) const override {
     out->symbols = read_song(split, song);
@@ -56,11 +52,9 @@ class CorpusReader : public SongSource {
 
  private:
   struct Handle;
-  std::string path_;
   std::unique_ptr<Handle> h5_;
   Vocab vocab_;
   std::vector<std::string> artists_;
-  std::vector<SplitIndex> splits_;
   nlohmann::json attrs_;
   mutable int64_t symbols_read_ = 0;
 };

@@ -100,6 +100,12 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   fsync_path(parent_dir(path));
 }
 
+void rename_durably(const std::string& from, const std::string& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0)
+    throw InputError("cannot rename " + from + " to " + to + ": " + errno_text());
+  fsync_path(parent_dir(to));
+}
+
 std::string read_file(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {

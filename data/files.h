@@ -11,6 +11,9 @@ std::string sha256_file(const std::string& path);
 void fsync_path(const std::string& path);
 // Writes `content` to path+".tmp", fsyncs it, renames it over `path`, fsyncs the directory.
 void write_file_atomic(const std::string& path, const std::string& content);
+// Renames a finished temporary file over `to` and fsyncs the directory, so the result is durable
+// and a reader never sees a half-written file; InputError naming both on failure.
+void rename_durably(const std::string& from, const std::string& to);
 // Whole file as a string; throws InputError naming the file when it cannot be read.
 std::string read_file(const std::string& path);
 

@@ -58,7 +58,7 @@ struct PianoRollReader::Handle {
   std::map<std::string, Id> names;   // split -> /<split>/names
 };
 
-PianoRollReader::PianoRollReader(const std::string& path) : path_(path), h5_(new Handle) {
+PianoRollReader::PianoRollReader(const std::string& path) : SongSource(path), h5_(new Handle) {
   h5::quiet_errors();
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
@@ -151,22 +151,6 @@ PianoRollReader::PianoRollReader(const std::string& path) : path_(path), h5_(new
 }
 
 PianoRollReader::~PianoRollReader() = default;
-
-bool PianoRollReader::has_split(const std::string& split) const {
-  for (const auto& s : splits_) {
-    if (s.name == split) return true;
-  }
-  return false;
-}
-
-const SplitIndex& PianoRollReader::split(const std::string& split) const {
-  for (const auto& s : splits_) {
-    if (s.name == split) return s;
-  }
-  std::string have;
-  for (const auto& s : splits_) have += (have.empty() ? "" : ", ") + s.name;
-  throw InputError(path_ + ": no split \"" + split + "\" (the file has: " + have + ")");
-}
 
 std::vector<Frame> PianoRollReader::read_song(const std::string& split_name, int64_t song) const {
   const SplitIndex& idx = split(split_name);

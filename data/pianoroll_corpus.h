@@ -45,11 +45,7 @@ class PianoRollReader : public SongSource {
   PianoRollReader(const PianoRollReader&) = delete;
   PianoRollReader& operator=(const PianoRollReader&) = delete;
 
-  const std::string& path() const override { return path_; }
   const PianoRollResolution& resolution() const { return resolution_; }
-  bool has_split(const std::string& split) const override;
-  // Throws InputError naming the file when the split does not exist.
-  const SplitIndex& split(const std::string& split) const override;
   int64_t frame_keys() const override { return kKeys; }
   void read(const std::string& split, int64_t song, SongData* out) const override {
     out->frames = read_song(split, song);
@@ -64,10 +60,8 @@ class PianoRollReader : public SongSource {
 
  private:
   struct Handle;
-  std::string path_;
   std::unique_ptr<Handle> h5_;
   PianoRollResolution resolution_;
-  std::vector<SplitIndex> splits_;
   nlohmann::json attrs_;
   mutable int64_t frames_read_ = 0;
 };

@@ -194,15 +194,11 @@ nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream&
       writer.add_song(split, a, song.title, ids);
     });
     writer.commit();
-    if (std::rename(tmp.c_str(), options.output.c_str()) != 0) {
-      throw InputError("cannot rename " + tmp + " to " + options.output);
-    }
+    rename_durably(tmp, options.output);
   } catch (...) {
     std::remove(tmp.c_str());
     throw;
   }
-  auto slash = options.output.find_last_of('/');
-  fsync_path(slash == std::string::npos ? "." : (slash == 0 ? "/" : options.output.substr(0, slash)));
 
   nlohmann::json summary = {{"output", options.output},
                             {"vocab_size", vocab.size()},

@@ -101,11 +101,6 @@ std::vector<MidiFile> list_midi(const PreparePianoRollOptions& o, std::ostream& 
   return files;
 }
 
-std::string parent_of(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-}
-
 }  // namespace
 
 OnBadMidi parse_on_bad_midi(const std::string& text) {
@@ -190,14 +185,11 @@ nlohmann::json prepare_pianoroll(const PreparePianoRollOptions& options, std::os
     for (const auto& [split, st] : stats) songs += st.songs;
     if (songs == 0) throw InputError(source + ": no songs to write (every file was skipped or empty)");
     writer.commit();
-    if (std::rename(tmp.c_str(), options.output.c_str()) != 0) {
-      throw InputError("cannot rename " + tmp + " to " + options.output);
-    }
+    rename_durably(tmp, options.output);
   } catch (...) {
     std::remove(tmp.c_str());
     throw;
   }
-  fsync_path(parent_of(options.output));
 
   nlohmann::json summary = {
       {"output", options.output},

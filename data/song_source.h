@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "data/pianoroll.h"
@@ -28,13 +29,18 @@ struct SongData {
 class SongSource {
  public:
   virtual ~SongSource() = default;
-  virtual const std::string& path() const = 0;
-  virtual bool has_split(const std::string& split) const = 0;
+  const std::string& path() const { return path_; }
+  bool has_split(const std::string& split) const;
   // Throws InputError naming the file when the split does not exist.
-  virtual const SplitIndex& split(const std::string& split) const = 0;
+  const SplitIndex& split(const std::string& split) const;
   // 0 when songs are symbol ids, kKeys when they are piano-roll frames.
   virtual int64_t frame_keys() const = 0;
   virtual void read(const std::string& split, int64_t song, SongData* out) const = 0;
+
+ protected:
+  explicit SongSource(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+  std::vector<SplitIndex> splits_;  // filled by the reader that opens the file
 };
 
 }  // namespace chorus

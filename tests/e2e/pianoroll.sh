@@ -50,8 +50,9 @@ grep -q '"nll_per_frame"' "$WORK/eval.json" || fail "eval"
 
 step "MIDI folder: a truncated file is skipped and counted, or fatal"
 mkdir "$WORK/midi"
-ls "$midi"/*.mid | head -40 | xargs -I{} cp {} "$WORK/midi/"
-head -c 100 "$(ls "$midi"/*.mid | head -1)" > "$WORK/midi/zz-truncated.mid"
+tunes=("$midi"/*.mid)
+cp "${tunes[@]:0:40}" "$WORK/midi/"
+head -c 100 "${tunes[0]}" > "$WORK/midi/zz-truncated.mid"
 "$CHORUS" prepare pianoroll --midi "$WORK/midi" --output "$WORK/midi.h5" > "$WORK/midi.json" 2> "$WORK/midi.log"
 grep -q 'zz-truncated.mid' "$WORK/midi.log" || { cat "$WORK/midi.log" >&2; fail "skipped file not reported"; }
 expect_exit 2 "zz-truncated.mid" -- "$CHORUS" prepare pianoroll --midi "$WORK/midi" \
