@@ -48,6 +48,16 @@ TEST(PianoRollLstmTest, LossSumsBinaryCrossEntropyOverKeysOfCountedFrames) {
               88 * std::log(2.0), 1e-3);
 }
 
+TEST(PianoRollLstmTest, InputProjectionStartsLikeAnEmbeddingOfKeys) {
+  // A frame is projected as the sum of its keys' vectors, initialised N(0, 1) like the character
+  // model's embedding; a linear layer's U(+-1/sqrt(88)) start left stacked LSTMs on a plateau.
+  torch::manual_seed(7);
+  PianoRollLstm model(roll_config());
+  auto params = model->named_parameters();
+  EXPECT_NEAR(params["input.weight"].std().item<double>(), 1.0, 0.1);
+  EXPECT_EQ(params["input.bias"].abs().sum().item<double>(), 0.0);
+}
+
 TEST(PianoRollLstmTest, ForwardGivesOneLogitPerKey) {
   PianoRollLstm model(roll_config());
   auto [logits, state] = model->forward(torch::zeros({5, 3, kKeys}), torch::zeros({3}, torch::kLong),
