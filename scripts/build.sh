@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${CHORUS_BUILD_JOBS:-2}
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >&2
-cmake --build build -j "$jobs"
+cmake --build build -j "$jobs" >&2
