@@ -38,36 +38,12 @@ struct CorpusReader::Handle {
 };
 
 CorpusReader::CorpusReader(const std::string& path) : SongSource(path), h5_(new Handle) {
-  h5::quiet_errors();
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    throw InputError(path + ": corpus file not found (create it with chorus prepare lyrics)");
-  }
-  // Locking off for readers: corpora are renamed into place complete and never modified, and
-  // cluster filesystems without flock would otherwise refuse the open (DESIGN.md "HDF5 access").
-  Id fapl = check(H5Pcreate(H5P_FILE_ACCESS), path, "H5Pcreate");
-  H5Pset_file_locking(fapl.get(), /*use_file_locking=*/false, /*ignore_when_disabled=*/true);
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path + ": not an HDF5 file");
-  h5_->file = Id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()));
-  if (!h5_->file.valid()) throw InputError(path + ": cannot open HDF5 file");
+  h5_->file = h5::open_corpus(path, kLyricsFormat, kLyricsFormatVersion, "lyrics corpus",
+                              "chorus prepare lyrics");
   const hid_t file = h5_->file.get();
-  const std::string hint = "; was written by another program or version; re-run chorus prepare";
 
   try {
-    if (!h5::has_attr(file, "format")) {
-      throw InputError(path + ": no \"format\" attribute, not a Chorus lyrics corpus" + hint);
-    }
-    const std::string format = h5::read_string_attr(file, "format", path);
-    if (format != kLyricsFormat) {
-      throw InputError(path + ": format is \"" + format + "\", expected \"" + kLyricsFormat +
-                       "\"" + hint);
-    }
-    const int64_t version = h5::has_attr(file, "version") ? h5::read_int_attr(file, "version", path) : -1;
-    if (version != kLyricsFormatVersion) {
-      throw InputError(path + ": format version " + std::to_string(version) +
-                       ", this Chorus reads version " + std::to_string(kLyricsFormatVersion) + hint);
-    }
-    attrs_ = {{"format", format}, {"version", version}};
+    attrs_ = {{"format", kLyricsFormat}, {"version", kLyricsFormatVersion}};
     for (const char* key : {"source", "source_sha256", "options", "created"}) {
       if (h5::has_attr(file, key)) attrs_[key] = h5::read_string_attr(file, key, path);
     }

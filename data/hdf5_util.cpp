@@ -7,6 +7,8 @@
 #include <ctime>
 #include <stdexcept>
 
+#include <sys/stat.h>
+
 #include "data/errors.h"
 
 namespace chorus::h5 {
@@ -187,6 +189,37 @@ std::string file_format(const std::string& path) {
   if (file.get() < 0) throw InputError(path + ": cannot open as HDF5");
   if (!has_attr(file.get(), "format")) throw InputError(path + ": HDF5 file without a format attribute: not a Chorus corpus");
   return read_string_attr(file.get(), "format", path);
+}
+
+Id open_corpus(const std::string& path, const std::string& format, int64_t version,
+               const std::string& what, const std::string& prepare) {
+  quiet_errors();
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    throw InputError(path + ": " + what + " not found (create it with " + prepare + ")");
+  Id fapl = check(H5Pcreate(H5P_FILE_ACCESS), path, "H5Pcreate");
+  H5Pset_file_locking(fapl.get(), /*use_file_locking=*/false, /*ignore_when_disabled=*/true);
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path + ": not an HDF5 file");
+  Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()));
+  if (!file.valid()) throw InputError(path + ": cannot open HDF5 file");
+  const std::string hint = "; was written by another program or version; re-run " + prepare;
+  if (!has_attr(file.get(), "format"))
+    throw InputError(path + ": no \"format\" attribute, not a Chorus " + what + hint);
+  const std::string found = read_string_attr(file.get(), "format", path);
+  if (found != format) {
+    const std::string kind = found == "chorus-lyrics"      ? "; this is a lyrics corpus"
+                             : found == "chorus-pianoroll" ? "; this is a piano-roll corpus"
+                                                           : "";
+    throw InputError(path + ": format is \"" + found + "\", expected \"" + format + "\"" + kind +
+                     hint);
+  }
+  const int64_t found_version =
+      has_attr(file.get(), "version") ? read_int_attr(file.get(), "version", path) : -1;
+  if (found_version != version) {
+    throw InputError(path + ": format version " + std::to_string(found_version) +
+                     ", this Chorus reads version " + std::to_string(version) + hint);
+  }
+  return file;
 }
 
 std::string iso_now() {

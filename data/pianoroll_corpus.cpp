@@ -59,34 +59,11 @@ struct PianoRollReader::Handle {
 };
 
 PianoRollReader::PianoRollReader(const std::string& path) : SongSource(path), h5_(new Handle) {
-  h5::quiet_errors();
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    throw InputError(path + ": piano-roll corpus not found (create it with chorus prepare pianoroll)");
-  }
-  Id fapl = check(H5Pcreate(H5P_FILE_ACCESS), path, "H5Pcreate");
-  // Corpora are renamed into place complete and never modified: no locking needed (cluster filesystems).
-  H5Pset_file_locking(fapl.get(), /*use_file_locking=*/false, /*ignore_when_disabled=*/true);
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path + ": not an HDF5 file");
-  h5_->file = Id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()));
-  if (!h5_->file.valid()) throw InputError(path + ": cannot open HDF5 file");
+  h5_->file = h5::open_corpus(path, kPianoRollFormat, kPianoRollFormatVersion, "piano-roll corpus",
+                              "chorus prepare pianoroll");
   const hid_t file = h5_->file.get();
   const std::string hint = "; was written by another program or version; re-run chorus prepare pianoroll";
   try {
-    if (!h5::has_attr(file, "format")) {
-      throw InputError(path + ": no \"format\" attribute, not a Chorus piano-roll corpus" + hint);
-    }
-    const std::string format = h5::read_string_attr(file, "format", path);
-    if (format != kPianoRollFormat) {
-      throw InputError(path + ": format is \"" + format + "\", expected \"" + kPianoRollFormat + "\"" +
-                       (format == "chorus-lyrics" ? std::string("; this is a lyrics corpus, not a piano roll")
-                                                  : hint));
-    }
-    const int64_t version = h5::has_attr(file, "version") ? h5::read_int_attr(file, "version", path) : -1;
-    if (version != kPianoRollFormatVersion) {
-      throw InputError(path + ": format version " + std::to_string(version) + ", this Chorus reads version " +
-                       std::to_string(kPianoRollFormatVersion) + hint);
-    }
     for (const auto& [key, want] : {std::pair<const char*, int>{"keys", kKeys}, {"lowest_note", kLowestNote}}) {
       const int64_t got = h5::has_attr(file, key) ? h5::read_int_attr(file, key, path) : -1;
       if (got != want) {
@@ -100,7 +77,7 @@ PianoRollReader::PianoRollReader(const std::string& path) : SongSource(path), h5
         (resolution_.frames_per_quarter > 0 && resolution_.seconds_per_frame > 0)) {
       throw InputError(path + ": frames_per_quarter and seconds_per_frame contradict each other" + hint);
     }
-    attrs_ = {{"format", format}, {"version", version}};
+    attrs_ = {{"format", kPianoRollFormat}, {"version", kPianoRollFormatVersion}};
     for (const char* key : {"source", "source_kind", "source_sha256", "options", "created", "time_unit"}) {
       if (h5::has_attr(file, key)) attrs_[key] = h5::read_string_attr(file, key, path);
     }
