@@ -79,16 +79,7 @@ CorpusReader::CorpusReader(const std::string& path) : SongSource(path), h5_(new 
       if (idx.offsets.size() != idx.artist.size() + 1 || n_titles != idx.songs()) {
         throw InputError(where + "offsets, artist and titles disagree on the number of songs");
       }
-      if (idx.offsets.front() != 0) throw InputError(where + "offsets[0] is not 0");
-      for (size_t i = 1; i < idx.offsets.size(); ++i) {
-        if (idx.offsets[i] < idx.offsets[i - 1]) {
-          throw InputError(where + "offsets decrease at " + std::to_string(i));
-        }
-      }
-      if (idx.offsets.back() != n_symbols) {
-        throw InputError(where + "offsets end at " + std::to_string(idx.offsets.back()) +
-                         " but symbols holds " + std::to_string(n_symbols));
-      }
+      idx.check_offsets(n_symbols, where, "symbols");
       for (size_t i = 0; i < idx.artist.size(); ++i) {
         if (idx.artist[i] < 0 || idx.artist[i] >= static_cast<int32_t>(artists_.size())) {
           throw InputError(where + "artist[" + std::to_string(i) + "] = " +
@@ -110,11 +101,7 @@ CorpusReader::CorpusReader(const std::string& path) : SongSource(path), h5_(new 
 CorpusReader::~CorpusReader() = default;
 
 std::vector<int32_t> CorpusReader::read_song(const std::string& split_name, int64_t song) const {
-  const SplitIndex& idx = split(split_name);
-  if (song < 0 || song >= idx.songs()) {
-    throw std::out_of_range(path_ + ": song " + std::to_string(song) + " of split " + split_name +
-                            " out of range (" + std::to_string(idx.songs()) + " songs)");
-  }
+  const SplitIndex& idx = checked_song(split_name, song);
   const hsize_t start = static_cast<hsize_t>(idx.offsets[song]);
   const hsize_t count = static_cast<hsize_t>(idx.song_length(song));
   std::vector<int32_t> out(count);

@@ -107,14 +107,7 @@ PianoRollReader::PianoRollReader(const std::string& path) : SongSource(path), h5
       if (idx.offsets.empty() || n_names != static_cast<int64_t>(idx.offsets.size()) - 1) {
         throw InputError(where + "offsets and names disagree on the number of songs");
       }
-      if (idx.offsets.front() != 0) throw InputError(where + "offsets[0] is not 0");
-      for (size_t i = 1; i < idx.offsets.size(); ++i) {
-        if (idx.offsets[i] < idx.offsets[i - 1]) throw InputError(where + "offsets decrease at " + std::to_string(i));
-      }
-      if (idx.offsets.back() != static_cast<int64_t>(dims[0])) {
-        throw InputError(where + "offsets end at " + std::to_string(idx.offsets.back()) + " but frames holds " +
-                         std::to_string(dims[0]));
-      }
+      idx.check_offsets(static_cast<int64_t>(dims[0]), where, "frames");
       idx.artist.assign(static_cast<size_t>(n_names), 0);
       h5_->frames[s] = std::move(frames);
       h5_->names[s] = std::move(names);
@@ -130,11 +123,7 @@ PianoRollReader::PianoRollReader(const std::string& path) : SongSource(path), h5
 PianoRollReader::~PianoRollReader() = default;
 
 std::vector<Frame> PianoRollReader::read_song(const std::string& split_name, int64_t song) const {
-  const SplitIndex& idx = split(split_name);
-  if (song < 0 || song >= idx.songs()) {
-    throw std::out_of_range(path_ + ": song " + std::to_string(song) + " of split " + split_name +
-                            " out of range (" + std::to_string(idx.songs()) + " songs)");
-  }
+  const SplitIndex& idx = checked_song(split_name, song);
   const hsize_t start[2] = {static_cast<hsize_t>(idx.offsets[song]), 0};
   const hsize_t count[2] = {static_cast<hsize_t>(idx.song_length(song)), kCols};
   if (count[0] == 0) return {};

@@ -2,6 +2,8 @@
 // file has.
 #include "data/song_source.h"
 
+#include <stdexcept>
+
 #include "data/errors.h"
 
 namespace chorus {
@@ -20,6 +22,28 @@ const SplitIndex& SongSource::split(const std::string& split) const {
   std::string have;
   for (const auto& s : splits_) have += (have.empty() ? "" : ", ") + s.name;
   throw InputError(path_ + ": no split \"" + split + "\" (the file has: " + have + ")");
+}
+
+const SplitIndex& SongSource::checked_song(const std::string& split_name, int64_t song) const {
+  const SplitIndex& idx = split(split_name);
+  if (song < 0 || song >= idx.songs()) {
+    throw std::out_of_range(path_ + ": song " + std::to_string(song) + " of split " + split_name +
+                            " out of range (" + std::to_string(idx.songs()) + " songs)");
+  }
+  return idx;
+}
+
+void SplitIndex::check_offsets(int64_t rows, const std::string& where,
+                               const std::string& rows_name) const {
+  if (offsets.front() != 0) throw InputError(where + "offsets[0] is not 0");
+  for (size_t i = 1; i < offsets.size(); ++i) {
+    if (offsets[i] < offsets[i - 1])
+      throw InputError(where + "offsets decrease at " + std::to_string(i));
+  }
+  if (offsets.back() != rows) {
+    throw InputError(where + "offsets end at " + std::to_string(offsets.back()) + " but " +
+                     rows_name + " holds " + std::to_string(rows));
+  }
 }
 
 }  // namespace chorus

@@ -18,6 +18,9 @@ struct SplitIndex {
   int64_t songs() const { return static_cast<int64_t>(artist.size()); }
   int64_t song_length(int64_t i) const { return offsets[i + 1] - offsets[i]; }
   int64_t symbols() const { return offsets.empty() ? 0 : offsets.back(); }
+  // Structure check on opening a file: offsets start at 0, never decrease and end at `rows`
+  // (the length of the split's data, called `rows_name` in messages). InputError after `where`.
+  void check_offsets(int64_t rows, const std::string& where, const std::string& rows_name) const;
 };
 
 // One song's content: symbol ids (lyrics) or frames (piano rolls); the other stays empty.
@@ -38,6 +41,8 @@ class SongSource {
   virtual void read(const std::string& split, int64_t song, SongData* out) const = 0;
 
  protected:
+  // The split's index after checking that `song` is in it (std::out_of_range otherwise).
+  const SplitIndex& checked_song(const std::string& split, int64_t song) const;
   explicit SongSource(std::string path) : path_(std::move(path)) {}
   std::string path_;
   std::vector<SplitIndex> splits_;  // filled by the reader that opens the file

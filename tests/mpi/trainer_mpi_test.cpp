@@ -96,6 +96,18 @@ class TrainerMpiTest : public ::testing::Test {
                                                              << " vs " << b[i];
   }
 
+  // Building a Trainer for `c` on the lyrics fixture is an InputError naming `key`.
+  static void expect_refused(const Config& c, Communicator& comm, const std::string& key) {
+    CorpusReader corpus(c.data.path);
+    std::ostringstream log;
+    try {
+      Trainer trainer(c, comm, corpus, log);
+      ADD_FAILURE() << "expected an InputError naming " << key;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+  }
+
   static inline std::string dir_;
 };
 
@@ -224,14 +236,7 @@ TEST_F(TrainerMpiTest, ModelKindMustMatchTheCorpus) {
   MpiCommunicator world;
   Config c = config("mismatch");
   c.model.kind = "pianoroll";  // on the lyrics fixture
-  CorpusReader corpus(c.data.path);
-  std::ostringstream log;
-  try {
-    Trainer trainer(c, world, corpus, log);
-    ADD_FAILURE() << "expected InputError";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("model.kind"), std::string::npos) << e.what();
-  }
+  expect_refused(c, world, "model.kind");
 }
 
 TEST_F(TrainerMpiTest, TrainingIntoARunWithCheckpointsNeedsResume) {
@@ -249,14 +254,7 @@ TEST_F(TrainerMpiTest, BatchSizeNotDivisibleByRanksIsRefused) {
   MpiCommunicator world;
   Config c = config("indivisible");
   c.train.batch_size = 3;
-  CorpusReader corpus(c.data.path);
-  std::ostringstream log;
-  try {
-    Trainer trainer(c, world, corpus, log);
-    ADD_FAILURE() << "expected InputError";
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("train.batch_size"), std::string::npos) << e.what();
-  }
+  expect_refused(c, world, "train.batch_size");
 }
 
 }  // namespace
