@@ -2,6 +2,7 @@
 // (seed, song count, stream count, stream id, cursor), never on how streams are spread over ranks.
 #include "data/streams.h"
 
+#include <algorithm>
 #include <random>
 #include <stdexcept>
 
@@ -96,8 +97,26 @@ int64_t StreamBatcher::predictions(int64_t b) const {
                                   : static_cast<int64_t>(s.symbols.size()) + 1;
 }
 
+void StreamBatcher::set_whole_songs(int64_t max_song_length) {
+  if (max_song_length < 0) throw std::invalid_argument("StreamBatcher: negative max_song_length");
+  whole_songs_ = true;
+  max_song_length_ = max_song_length;
+}
+
+int64_t StreamBatcher::window_length() {
+  if (!whole_songs_) return seq_len_;
+  // The longest rest of a song among the lanes (a whole song, unless a capped one goes on).
+  int64_t T = 1;
+  for (int64_t b = 0; b < num_streams(); ++b) {
+    if (lane_done(b)) continue;
+    load(b);
+    T = std::max(T, predictions(b) - cursors_[b].position);
+  }
+  return max_song_length_ > 0 ? std::min(T, max_song_length_) : T;
+}
+
 Window StreamBatcher::next() {
-  const int64_t B = num_streams(), T = seq_len_, K = corpus_.frame_keys();
+  const int64_t B = num_streams(), T = window_length(), K = corpus_.frame_keys();
   Window w;
   w.seq_len = T;
   w.streams = B;

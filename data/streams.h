@@ -71,6 +71,11 @@ class StreamBatcher {
   StreamBatcher(const SongSource& corpus, std::string split, SongSchedule schedule,
                 int64_t first_stream, int64_t num_streams, int64_t seq_len);
   Window next();
+  // train.bptt: full. Each window is as long as the longest rest of a song among this rank's
+  // lanes, so every lane plays one whole song per window (shorter ones padded and masked) and
+  // starts from a zero state. With max_song_length > 0 a window is at most that long: a longer
+  // song goes on in the next window with its state carried (TBPTT for that song only).
+  void set_whole_songs(int64_t max_song_length);
   // True when no stream has anything left (only without shuffling: the single epoch is over).
   bool exhausted() const;
   const std::vector<StreamCursor>& cursors() const { return cursors_; }
@@ -80,12 +85,15 @@ class StreamBatcher {
 
  private:
   bool lane_done(int64_t b) const;
+  int64_t window_length();  // seq_len, or (whole songs) the longest rest among the lanes
   void load(int64_t b);  // reads the song of lane b's cursor (if not loaded)
   int64_t predictions(int64_t b) const;  // targets of lane b's loaded song
   const SongSource& corpus_;
   std::string split_;
   SongSchedule schedule_;
   int64_t first_stream_, seq_len_;
+  bool whole_songs_ = false;
+  int64_t max_song_length_ = 0;
   std::vector<StreamCursor> cursors_;
   std::vector<int64_t> loaded_song_;             // song id loaded per lane, -1 none
   std::vector<SongData> songs_;                  // that song's symbols or frames

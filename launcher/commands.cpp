@@ -18,6 +18,7 @@
 #include "data/midi.h"
 #include "data/pianoroll_image.h"
 #include "data/pianoroll_corpus.h"
+#include "trainer/long_sequences.h"
 #include "trainer/checkpoint_store.h"
 #include "trainer/config.h"
 #include "trainer/runtime.h"
@@ -90,6 +91,31 @@ int command_prepare_pianoroll(const PreparePianoRollOptions& options) {
   return 0;
 }
 
+namespace {
+
+// "1.3 GiB per window of 128 steps (plain backward pass)": the estimate for this rank's streams.
+// With bptt full the window is the longest train song (capped by train.max_song_length).
+std::string activation_memory_row(const Config& config, const SongSource& corpus, int64_t outputs,
+                                  int ranks) {
+  int64_t T = config.train.seq_len;
+  if (config.train.bptt == "full") {
+    const SplitIndex& train = corpus.split(config.data.train_split);
+    T = 1;
+    for (int64_t s = 0; s < train.songs(); ++s)
+      T = std::max<int64_t>(T, train.song_length(s) + (corpus.frame_keys() > 0 ? 0 : 1));
+    if (config.train.max_song_length > 0) T = std::min(T, config.train.max_song_length);
+  }
+  const int64_t k = recompute_segment(config.train.recompute_every, T);
+  const int64_t streams = config.train.batch_size / std::max(1, ranks);
+  return "~" + human_bytes(activation_bytes(config.model, outputs, streams, T, k)) +
+         " per window of " + std::to_string(T) + " steps (" +
+         (k > 0 ? "recomputed in segments of " + std::to_string(k)
+                : std::string("plain backward pass")) +
+         (config.train.bptt == "full" ? ", the longest song" : "") + ")";
+}
+
+}  // namespace
+
 int command_train(const TrainArgs& args) {
   const Config config = load_config(args.config, args.overrides);
   install_stop_handlers();
@@ -102,8 +128,13 @@ int command_train(const TrainArgs& args) {
                                                std::to_string(runtime.threads()));
     rows.emplace_back("(streams per rank)",
                       std::to_string(config.train.batch_size / std::max(1, runtime.size())));
-    if (auto* lyrics = dynamic_cast<const CorpusReader*>(corpus.get()))
-      rows.emplace_back("(vocabulary)", std::to_string(lyrics->vocab().size()) + " symbols");
+    int64_t outputs = kKeys;
+    if (auto* lyrics = dynamic_cast<const CorpusReader*>(corpus.get())) {
+      outputs = lyrics->vocab().size();
+      rows.emplace_back("(vocabulary)", std::to_string(outputs) + " symbols");
+    }
+    rows.emplace_back("(activation memory)",
+                      activation_memory_row(config, *corpus, outputs, runtime.size()));
     print_table(rows, std::cerr);
   }
   Trainer trainer(config, runtime.comm(), *corpus, std::cerr);

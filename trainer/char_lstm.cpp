@@ -20,17 +20,11 @@ CharLstmImpl::CharLstmImpl(const ModelConfig& config, int64_t vocab_size, int64_
   out_ = register_module("out", torch::nn::Linear(config.hidden_size, vocab_size));
 }
 
-std::pair<torch::Tensor, LstmState> CharLstmImpl::forward(
-    const torch::Tensor& inputs, const torch::Tensor& artist, const LstmState& state,
-    const std::vector<torch::Tensor>& dropout_masks) {
+torch::Tensor CharLstmImpl::features(const torch::Tensor& inputs, const torch::Tensor& artist) {
   torch::Tensor x = embed_(inputs);  // [T, B, E]
-  if (artist_embed_) {
-    torch::Tensor a = artist_embed_(artist).unsqueeze(0).expand({x.size(0), -1, -1});
-    x = torch::cat({x, a}, /*dim=*/2);
-  }
-  LstmState next;
-  x = run_lstms(x, state, dropout_masks, &next);
-  return {out_(x), std::move(next)};
+  if (!artist_embed_) return x;
+  torch::Tensor a = artist_embed_(artist).unsqueeze(0).expand({x.size(0), -1, -1});
+  return torch::cat({x, a}, /*dim=*/2);
 }
 
 torch::Tensor CharLstmImpl::loss_sum(const torch::Tensor& logits, const torch::Tensor& targets,

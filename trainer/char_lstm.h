@@ -10,11 +10,11 @@ namespace chorus {
 class CharLstmImpl : public SequenceModelImpl {
  public:
   CharLstmImpl(const ModelConfig& config, int64_t vocab_size, int64_t num_artists);
-  std::pair<torch::Tensor, LstmState> forward(const torch::Tensor& inputs,
-                                              const torch::Tensor& artist, const LstmState& state,
-                                              const std::vector<torch::Tensor>& dropout_masks) override;
+  torch::Tensor features(const torch::Tensor& inputs, const torch::Tensor& artist) override;
+  torch::Tensor head(const torch::Tensor& top) override { return out_(top); }
   torch::Tensor loss_sum(const torch::Tensor& logits, const torch::Tensor& targets,
                          const torch::Tensor& mask) const override;
+  int64_t output_size() const override { return vocab_size_; }
   int64_t vocab_size() const { return vocab_size_; }
 
  private:

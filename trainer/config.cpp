@@ -33,7 +33,7 @@ using Accessor = T& (*)(Config&);
 using Ref = std::variant<Accessor<int64_t>, Accessor<uint64_t>, Accessor<double>,
                          Accessor<std::string>>;
 
-enum class Rule { kAny, kPositive, kNonNegative, kAtLeastOne, kUnitInterval, kRequired };
+enum class Rule { kAny, kPositive, kNonNegative, kAtLeastOne, kUnitInterval, kRequired, kCountOrAuto };
 
 struct Field {
   std::string key;                      // "section.field"
@@ -66,6 +66,9 @@ const std::vector<Field>& fields() {
       {CHORUS_FIELD(train, steps), Rule::kPositive},
       {CHORUS_FIELD(train, accumulate), Rule::kPositive},
       {CHORUS_FIELD(train, threads), Rule::kNonNegative},
+      {CHORUS_FIELD(train, bptt), Rule::kAny, {"truncated", "full"}},
+      {CHORUS_FIELD(train, recompute_every), Rule::kCountOrAuto},
+      {CHORUS_FIELD(train, max_song_length), Rule::kNonNegative},
       {CHORUS_FIELD(optim, lr), Rule::kPositive},
       {CHORUS_FIELD(optim, clip), Rule::kNonNegative},
       {CHORUS_FIELD(optim, schedule), Rule::kAny, {"constant", "warmup", "cosine"}},
@@ -248,6 +251,9 @@ std::string read(const YAML::Node& n, double* out) {
 // "" when the value obeys the field's rule, else the problem, naming the key.
 std::string check(const Field& f, const std::string& v) {
   if (f.rule == Rule::kRequired && v.empty()) return f.key + " is required";
+  if (f.rule == Rule::kCountOrAuto && v != "auto" &&
+      (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos))
+    return f.key + ": must be 'auto' or a whole number >= 0, got '" + v + "'";
   if (f.choices.empty() || std::count(f.choices.begin(), f.choices.end(), v)) return "";
   std::string list;
   for (const std::string& c : f.choices) list += (list.empty() ? "" : ", ") + c;

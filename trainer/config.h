@@ -36,6 +36,13 @@ struct TrainConfig {
   int64_t steps = 1000;                 // total optimizer steps (also on resume)
   int64_t accumulate = 1;               // windows per optimizer step (>= 1), one all-reduce per step
   int64_t threads = 0;                  // intra-op threads per rank; 0 = cores / local ranks
+  std::string bptt = "truncated";       // "truncated": windows of seq_len, state carried (TBPTT);
+                                        // "full": one whole song per stream and window, padded
+  std::string recompute_every = "0";    // gradient checkpointing: keep the (h, c) of every k-th
+                                        // step and recompute the rest in the backward pass;
+                                        // "0" = off, "auto" = about sqrt(window length)
+  int64_t max_song_length = 0;          // bptt full: longest window; a longer song is split into
+                                        // pieces with its state carried; 0 = no cap
 };
 
 struct OptimConfig {

@@ -9,7 +9,8 @@
 namespace chorus {
 
 torch::Tensor dropout_mask(uint64_t seed, int64_t window, const std::vector<int64_t>& stream_ids,
-                           int64_t layer, int64_t seq_len, int64_t width, double p) {
+                           int64_t layer, int64_t seq_len, int64_t width, double p,
+                           int64_t first_position) {
   const auto B = static_cast<int64_t>(stream_ids.size());
   torch::Tensor mask = torch::empty({seq_len, B, width}, torch::kFloat32);
   float* out = mask.data_ptr<float>();
@@ -20,7 +21,7 @@ torch::Tensor dropout_mask(uint64_t seed, int64_t window, const std::vector<int6
                                            mix64(static_cast<uint64_t>(layer) + 0x5bd1e995ULL)));
   at::parallel_for(0, seq_len * B, 64, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
-      const int64_t t = row / B, b = row % B;
+      const int64_t t = first_position + row / B, b = row % B;
       const uint64_t key =
           mix64(base ^ mix64(static_cast<uint64_t>(stream_ids[b]) * 0x100000001b3ULL +
                              static_cast<uint64_t>(t)));
@@ -30,6 +31,14 @@ torch::Tensor dropout_mask(uint64_t seed, int64_t window, const std::vector<int6
     }
   });
   return mask;
+}
+
+std::vector<torch::Tensor> WindowDropout::masks(int64_t begin, int64_t end) const {
+  std::vector<torch::Tensor> out;
+  if (!active()) return out;
+  for (int64_t l = 0; l < layers; ++l)
+    out.push_back(dropout_mask(seed, window, stream_ids, l, end - begin, width, p, begin));
+  return out;
 }
 
 }  // namespace chorus

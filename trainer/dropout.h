@@ -11,7 +11,22 @@ namespace chorus {
 
 // Inverted-dropout mask [T, B, width]: 0 with probability p, else 1/(1-p).
 // `window` counts windows over the whole run (step * accumulate + micro-step).
+// Positions first_position .. first_position + seq_len - 1 of the window (a recomputed segment
+// draws its slice of the window's mask without the rest).
 torch::Tensor dropout_mask(uint64_t seed, int64_t window, const std::vector<int64_t>& stream_ids,
-                           int64_t layer, int64_t seq_len, int64_t width, double p);
+                           int64_t layer, int64_t seq_len, int64_t width, double p,
+                           int64_t first_position = 0);
+
+// The dropout of one training window: masks for any range of its positions, one per layer.
+struct WindowDropout {
+  uint64_t seed = 0;
+  int64_t window = 0;
+  std::vector<int64_t> stream_ids;
+  int64_t layers = 0, width = 0;
+  double p = 0;
+  bool active() const { return p > 0 && layers > 0; }
+  // One [end - begin, B, width] mask per layer; empty when inactive.
+  std::vector<torch::Tensor> masks(int64_t begin, int64_t end) const;
+};
 
 }  // namespace chorus

@@ -21,13 +21,7 @@ PianoRollLstmImpl::PianoRollLstmImpl(const ModelConfig& config) : SequenceModelI
   out_ = register_module("out", torch::nn::Linear(config.hidden_size, kKeys));
 }
 
-std::pair<torch::Tensor, LstmState> PianoRollLstmImpl::forward(
-    const torch::Tensor& inputs, const torch::Tensor& /*artist*/, const LstmState& state,
-    const std::vector<torch::Tensor>& dropout_masks) {
-  LstmState next;
-  torch::Tensor x = run_lstms(in_(inputs), state, dropout_masks, &next);
-  return {out_(x), std::move(next)};
-}
+int64_t PianoRollLstmImpl::output_size() const { return kKeys; }
 
 torch::Tensor PianoRollLstmImpl::loss_sum(const torch::Tensor& logits, const torch::Tensor& targets,
                                           const torch::Tensor& mask) const {

@@ -8,9 +8,11 @@ namespace chorus {
 class PianoRollLstmImpl : public SequenceModelImpl {
  public:
   explicit PianoRollLstmImpl(const ModelConfig& config);
-  std::pair<torch::Tensor, LstmState> forward(const torch::Tensor& inputs,
-                                              const torch::Tensor& artist, const LstmState& state,
-                                              const std::vector<torch::Tensor>& dropout_masks) override;
+  torch::Tensor features(const torch::Tensor& inputs, const torch::Tensor& /*artist*/) override {
+    return in_(inputs);
+  }
+  torch::Tensor head(const torch::Tensor& top) override { return out_(top); }
+  int64_t output_size() const override;
   torch::Tensor loss_sum(const torch::Tensor& logits, const torch::Tensor& targets,
                          const torch::Tensor& mask) const override;
 

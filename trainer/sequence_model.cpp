@@ -79,6 +79,14 @@ torch::Tensor SequenceModelImpl::run_lstms(torch::Tensor x, const LstmState& sta
   return x;
 }
 
+std::pair<torch::Tensor, LstmState> SequenceModelImpl::forward(
+    const torch::Tensor& inputs, const torch::Tensor& artist, const LstmState& state,
+    const std::vector<torch::Tensor>& dropout_masks) {
+  LstmState next;
+  torch::Tensor top = run_lstms(features(inputs, artist), state, dropout_masks, &next);
+  return {head(top), std::move(next)};
+}
+
 SequenceModel make_model(const ModelConfig& config, int64_t vocab_size, int64_t num_artists) {
   if (config.kind == "pianoroll") return std::make_shared<PianoRollLstmImpl>(config);
   return std::make_shared<CharLstmImpl>(config, vocab_size, num_artists);

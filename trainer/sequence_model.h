@@ -31,25 +31,34 @@ struct WindowTensors {
 };
 WindowTensors window_tensors(Window& window);
 
+// A model is features -> the LSTM stack -> head, each step depending only on the step before
+// through (h, c): so a window can be cut into segments of steps and each recomputed on its own
+// (trainer/recompute.h).
 class SequenceModelImpl : public torch::nn::Module {
  public:
   // inputs as in WindowTensors; artist [B] (ignored unless conditioned); dropout_masks: one
   // [T, B, H] mask per layer, or empty for none. Returns logits [T, B, out] and the final state.
-  virtual std::pair<torch::Tensor, LstmState> forward(
-      const torch::Tensor& inputs, const torch::Tensor& artist, const LstmState& state,
-      const std::vector<torch::Tensor>& dropout_masks) = 0;
+  std::pair<torch::Tensor, LstmState> forward(const torch::Tensor& inputs,
+                                              const torch::Tensor& artist, const LstmState& state,
+                                              const std::vector<torch::Tensor>& dropout_masks);
+  // The LSTM input [T, B, in] of inputs [T, B] (ids) or [T, B, K] (frames).
+  virtual torch::Tensor features(const torch::Tensor& inputs, const torch::Tensor& artist) = 0;
+  // Logits [T, B, out] of the top layer's output [T, B, H].
+  virtual torch::Tensor head(const torch::Tensor& top) = 0;
   // Sum over counted targets of the loss in nats (callers divide by the global count).
   virtual torch::Tensor loss_sum(const torch::Tensor& logits, const torch::Tensor& targets,
                                  const torch::Tensor& mask) const = 0;
+  // Runs the stack on x [T, B, in]; layer l's output is multiplied by dropout_masks[l].
+  torch::Tensor run_lstms(torch::Tensor x, const LstmState& state,
+                          const std::vector<torch::Tensor>& dropout_masks, LstmState* next);
   const ModelConfig& config() const { return config_; }
+  // Width of the output: the vocabulary or the 88 keys.
+  virtual int64_t output_size() const = 0;
 
  protected:
   explicit SequenceModelImpl(ModelConfig config) : config_(std::move(config)) {}
   // Registers lstm0 .. lstm{L-1}; the first takes `input_size` features.
   void register_lstms(int64_t input_size);
-  // Runs the stack on x [T, B, in]; layer l's output is multiplied by dropout_masks[l].
-  torch::Tensor run_lstms(torch::Tensor x, const LstmState& state,
-                          const std::vector<torch::Tensor>& dropout_masks, LstmState* next);
   ModelConfig config_;
 
  private:

@@ -16,6 +16,8 @@
 #include "data/midi.h"
 #include "data/pianoroll_image.h"
 #include "trainer/dropout.h"
+#include "trainer/long_sequences.h"
+#include "trainer/recompute.h"
 #include "trainer/runtime.h"
 #include "trainer/sampler.h"
 #include "trainer/schedule.h"
@@ -69,6 +71,7 @@ Trainer::Trainer(Config config, Communicator& comm, const SongSource& corpus, st
       corpus_, config_.data.train_split,
       SongSchedule(train.songs(), G, config_.run.seed, /*shuffle=*/true),
       /*first_stream=*/comm_.rank() * per_rank, /*num_streams=*/per_rank, config_.train.seq_len);
+  if (config_.train.bptt == "full") batcher_->set_whole_songs(config_.train.max_song_length);
   state_ = LstmState::zeros(config_.model.layers, per_rank, config_.model.hidden_size);
 }
 
@@ -81,13 +84,15 @@ void Trainer::broadcast_parameters() {
   }
 }
 
-std::vector<torch::Tensor> Trainer::masks_for(const Window& window, int64_t window_index) const {
-  std::vector<torch::Tensor> masks;
-  if (config_.model.dropout <= 0) return masks;
-  for (int64_t l = 0; l < config_.model.layers; ++l)
-    masks.push_back(dropout_mask(config_.run.seed, window_index, window.stream_ids, l,
-                                 window.seq_len, config_.model.hidden_size, config_.model.dropout));
-  return masks;
+WindowDropout Trainer::dropout_for(const Window& window, int64_t window_index) const {
+  WindowDropout d;
+  d.seed = config_.run.seed;
+  d.window = window_index;
+  d.stream_ids = window.stream_ids;
+  d.layers = config_.model.layers;
+  d.width = config_.model.hidden_size;
+  d.p = config_.model.dropout;
+  return d;
 }
 
 StepResult Trainer::step() {
@@ -103,9 +108,10 @@ StepResult Trainer::step() {
   for (int64_t micro = 0; micro < config_.train.accumulate; ++micro) {
     Window w = batcher_->next();
     const WindowTensors t = window_tensors(w);
-    auto [logits, next] = model_->forward(t.inputs, t.artist, state_.masked(w.reset),
-                                          masks_for(w, (r.step - 1) * config_.train.accumulate + micro));
-    torch::Tensor loss = model_->loss_sum(logits, t.targets, t.mask);
+    auto [loss, next] = window_loss(
+        *model_, t, state_.masked(w.reset),
+        dropout_for(w, (r.step - 1) * config_.train.accumulate + micro),
+        recompute_segment(config_.train.recompute_every, w.seq_len));
     loss.backward();  // inside the loop: `w` owns the buffers the graph reads
     state_ = next.detached();
     loss_sum += loss.item<double>();

@@ -17,6 +17,7 @@
 #include "trainer/checkpoint_store.h"
 #include "trainer/communicator.h"
 #include "trainer/config.h"
+#include "trainer/dropout.h"
 
 namespace chorus {
 
@@ -69,7 +70,7 @@ class Trainer {
 
  private:
   void broadcast_parameters();
-  std::vector<torch::Tensor> masks_for(const Window& window, int64_t window_index) const;
+  WindowDropout dropout_for(const Window& window, int64_t window_index) const;
   void log_train(const StepResult& r, double symbols_per_s);
   void append_metrics(const nlohmann::json& record);
   void truncate_metrics_after(int64_t step);

@@ -59,6 +59,9 @@ Config all_changed() {
   c.train.steps = 9;
   c.train.accumulate = 2;
   c.train.threads = 4;
+  c.train.bptt = "full";
+  c.train.recompute_every = "auto";
+  c.train.max_song_length = 5000;
   c.optim.lr = 1.0 / 3.0;
   c.optim.clip = 0.0;
   c.optim.schedule = "cosine";
@@ -94,7 +97,7 @@ TEST(Config, Defaults) {
   EXPECT_DOUBLE_EQ(parsed.sample.temperature, 0.8);
 
   const auto rows = config_rows(parsed);
-  ASSERT_EQ(rows.size(), 37u);  // one per field of config.h
+  ASSERT_EQ(rows.size(), 40u);  // one per field of config.h
   EXPECT_EQ(rows.front(), (std::pair<std::string, std::string>{"run.dir", "checkpoints/run"}));
   EXPECT_EQ(rows.back().first, "sample.artist");
   EXPECT_NE(std::find(rows.begin(), rows.end(),
@@ -255,6 +258,18 @@ TEST(Config, WrongTypesAreRejected) {
   // Doubles accept integers; integers accept an explicit sign.
   EXPECT_DOUBLE_EQ(parse_config(kMinimal + "optim:\n  lr: 1\n", "f", {}).optim.lr, 1.0);
   EXPECT_EQ(parse_config(kMinimal + "model:\n  layers: +3\n", "f", {}).model.layers, 3);
+}
+
+TEST(Config, RecomputeEveryIsAWholeNumberOrAuto) {
+  const auto train = [](const std::string& body) { return kMinimal + "train:\n" + body; };
+  EXPECT_EQ(parse_config(train("  recompute_every: 16\n"), "f", {}).train.recompute_every, "16");
+  EXPECT_EQ(parse_config(train("  recompute_every: auto\n"), "f", {}).train.recompute_every, "auto");
+  EXPECT_EQ(error_of(train("  recompute_every: sqrt\n")),
+            "cfg.yaml: train.recompute_every: must be 'auto' or a whole number >= 0, got 'sqrt'");
+  EXPECT_EQ(error_of(kMinimal, {"train.recompute_every=-4"}),
+            "--set: train.recompute_every: must be 'auto' or a whole number >= 0, got '-4'");
+  EXPECT_EQ(error_of(train("  bptt: whole\n")),
+            "cfg.yaml: train.bptt: must be one of truncated, full; got 'whole'");
 }
 
 TEST(Config, DuplicateKeysAreRejected) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -106,6 +107,55 @@ TEST_F(StreamsTest, WindowsCoverEverySongOnceWithResetsAndPadding) {
   std::multiset<int64_t> expected;
   for (int64_t s = 0; s < index.songs(); ++s) expected.insert(index.song_length(s));
   EXPECT_EQ(lengths_seen, expected);
+}
+
+TEST_F(StreamsTest, WholeSongWindowsHoldOneSongPerLaneAsLongAsTheLongest) {
+  const SplitIndex& index = corpus_->split("train");
+  const int64_t G = 3;
+  StreamBatcher batcher(*corpus_, "train", SongSchedule(index.songs(), G, 5, true), 0, G, 16);
+  batcher.set_whole_songs(/*max_song_length=*/0);
+  for (int window = 0; window < 6; ++window) {
+    const std::vector<StreamCursor> before = batcher.cursors();
+    const Window w = batcher.next();
+    int64_t longest = 0;
+    for (int64_t b = 0; b < G; ++b) {
+      const int64_t song = SongSchedule(index.songs(), G, 5, true).song(b, before[b].epoch,
+                                                                          before[b].index);
+      const int64_t n = index.song_length(song) + 1;  // its symbols and its end
+      longest = std::max(longest, n);
+      EXPECT_EQ(w.reset[b], 1) << "every window starts every lane's song from a zero state";
+      int64_t counted = 0;
+      for (int64_t t = 0; t < w.seq_len; ++t) counted += w.mask[t * G + b] > 0;
+      EXPECT_EQ(counted, n) << "lane " << b << " plays its whole song";
+      EXPECT_EQ(w.targets[(n - 1) * G + b], Vocab::kEndOfSong);
+    }
+    EXPECT_EQ(w.seq_len, longest) << "padded to the longest song of the window, no further";
+  }
+}
+
+TEST_F(StreamsTest, WholeSongWindowsSplitASongLongerThanTheCapCarryingItsState) {
+  const SplitIndex& index = corpus_->split("train");
+  int64_t longest = 0;
+  for (int64_t s = 0; s < index.songs(); ++s) longest = std::max(longest, index.song_length(s) + 1);
+  const int64_t cap = longest / 2;
+  StreamBatcher batcher(*corpus_, "train", SongSchedule(index.songs(), 1, 5, true), 0, 1, 16);
+  batcher.set_whole_songs(cap);
+  int64_t run = 0, continued = 0;
+  for (int window = 0; window < 40; ++window) {
+    const bool starts = batcher.cursors()[0].position == 0;
+    continued += !starts;
+    const Window w = batcher.next();
+    EXPECT_LE(w.seq_len, cap);
+    EXPECT_EQ(w.reset[0], starts ? 1 : 0) << "a continued piece keeps the song's state";
+    run += w.count;
+    if (w.targets[(w.count - 1)] == Vocab::kEndOfSong) {
+      EXPECT_GE(run, 1);
+      run = 0;
+    } else {
+      EXPECT_EQ(w.count, cap) << "only the last piece of a song is shorter than the cap";
+    }
+  }
+  EXPECT_GT(continued, 0) << "the longest song was split";
 }
 
 TEST_F(StreamsTest, SplittingStreamsOverRanksGivesTheSameWindows) {

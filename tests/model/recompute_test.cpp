@@ -1,0 +1,142 @@
+// Tests of gradient checkpointing (trainer/recompute.h): the loss, the final state and every
+// parameter's gradient equal those of the plain backward pass, for both models, with dropout on
+// and off, with segments that do not divide the window, and with gradients reaching the
+// incoming state through the chain of segments.
+#include "trainer/recompute.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <tuple>
+
+#include "data/pianoroll.h"
+#include "trainer/long_sequences.h"
+
+namespace chorus {
+namespace {
+
+struct Case {
+  std::string kind;
+  double dropout;
+  int64_t k;
+};
+
+class RecomputeTest : public ::testing::TestWithParam<Case> {};
+
+ModelConfig model_config(const Case& c) {
+  ModelConfig mc;
+  mc.kind = c.kind;
+  mc.embedding_size = 12;
+  mc.hidden_size = 24;
+  mc.layers = 2;
+  mc.dropout = c.dropout;
+  if (c.kind == "chars") mc.condition = "artist";
+  return mc;
+}
+
+struct Pass {
+  double loss = 0;
+  torch::Tensor grads, state_grads, h_last;
+};
+
+// One forward and backward pass of a T = 23, B = 3 window; the incoming state requires a
+// gradient, so the chain of segments must carry it back to the start.
+Pass run_pass(const Case& c, int64_t k) {
+  torch::manual_seed(11);
+  const ModelConfig mc = model_config(c);
+  SequenceModel model = make_model(mc, /*vocab_size=*/20, /*num_artists=*/4);
+  const int64_t T = 23, B = 3;
+  WindowTensors t;
+  if (c.kind == "pianoroll") {
+    t.inputs = (torch::rand({T, B, kKeys}) > 0.9).to(torch::kFloat32);
+    t.targets = (torch::rand({T, B, kKeys}) > 0.9).to(torch::kFloat32);
+  } else {
+    t.inputs = torch::randint(0, 20, {T, B}, torch::kLong);
+    t.targets = torch::randint(0, 20, {T, B}, torch::kLong);
+  }
+  t.mask = torch::ones({T, B});
+  t.mask.slice(0, 17).select(1, 2).zero_();  // stream 2's song ends early: padding
+  t.artist = torch::tensor({0, 3, 1}, torch::kLong);
+  LstmState start = LstmState::zeros(mc.layers, B, mc.hidden_size);
+  for (auto& h : start.h) h = torch::randn_like(h).requires_grad_(true);
+  for (auto& cc : start.c) cc = torch::randn_like(cc).requires_grad_(true);
+  WindowDropout dropout;
+  dropout.seed = 5;
+  dropout.window = 7;
+  dropout.stream_ids = {4, 5, 6};
+  dropout.layers = mc.layers;
+  dropout.width = mc.hidden_size;
+  dropout.p = c.dropout;
+  model->train();
+  auto [loss, next] = window_loss(*model, t, start, dropout, k);
+  // The final state feeds a later window in TBPTT: make it part of the objective.
+  (loss + next.h.back().sum() * 0.5).backward();
+  Pass p;
+  p.loss = loss.item<double>();
+  std::vector<torch::Tensor> flat;
+  for (const auto& param : model->parameters()) flat.push_back(param.grad().reshape({-1}));
+  p.grads = torch::cat(flat);
+  p.state_grads = torch::cat({start.h[0].grad().reshape({-1}), start.c[1].grad().reshape({-1})});
+  p.h_last = next.h.back().detach();
+  return p;
+}
+
+TEST_P(RecomputeTest, GradientsEqualThoseOfThePlainBackwardPass) {
+  const Case c = GetParam();
+  const Pass plain = run_pass(c, /*k=*/0), recomputed = run_pass(c, c.k);
+  EXPECT_NEAR(recomputed.loss, plain.loss, 1e-6 * std::abs(plain.loss));
+  EXPECT_LE((recomputed.h_last - plain.h_last).abs().max().item<double>(), 1e-6);
+  const double norm = plain.grads.norm().item<double>();
+  ASSERT_GT(norm, 0);
+  EXPECT_LE((recomputed.grads - plain.grads).norm().item<double>() / norm, 1e-6)
+      << "gradient differs relative to its norm " << norm;
+  const double state_norm = plain.state_grads.norm().item<double>();
+  ASSERT_GT(state_norm, 0) << "the incoming state gets a gradient";
+  EXPECT_LE((recomputed.state_grads - plain.state_grads).norm().item<double>() / state_norm, 1e-6);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ModelsDropoutSegments, RecomputeTest,
+    ::testing::Values(Case{"chars", 0.0, 5}, Case{"chars", 0.3, 5}, Case{"chars", 0.3, 1},
+                      Case{"pianoroll", 0.0, 4}, Case{"pianoroll", 0.3, 7}),
+    [](const ::testing::TestParamInfo<Case>& info) {
+      return info.param.kind + (info.param.dropout > 0 ? "_dropout" : "_plain") + "_k" +
+             std::to_string(info.param.k);
+    });
+
+TEST(RecomputeTest, DropoutOfASegmentIsThatSliceOfTheWindowsMask) {
+  WindowDropout d;
+  d.seed = 3;
+  d.window = 9;
+  d.stream_ids = {0, 2};
+  d.layers = 2;
+  d.width = 16;
+  d.p = 0.4;
+  const auto whole = d.masks(0, 20), part = d.masks(6, 13);
+  ASSERT_EQ(part.size(), 2u);
+  for (int l = 0; l < 2; ++l) EXPECT_TRUE(torch::equal(part[l], whole[l].slice(0, 6, 13)));
+}
+
+TEST(RecomputeSegmentTest, AutoIsAboutTheSquareRootAndOffOrLongerMeansNone) {
+  EXPECT_EQ(recompute_segment("0", 100), 0);
+  EXPECT_EQ(recompute_segment("auto", 4096), 64);
+  EXPECT_EQ(recompute_segment("auto", 1000), 32);
+  EXPECT_EQ(recompute_segment("16", 100), 16);
+  EXPECT_EQ(recompute_segment("128", 100), 0) << "a segment as long as the window saves nothing";
+}
+
+TEST(ActivationEstimateTest, RecomputationGrowsLikeTheSquareRootOfTheWindow) {
+  ModelConfig mc;
+  mc.hidden_size = 512;
+  mc.layers = 2;
+  const double full_1k = activation_bytes(mc, 100, 32, 1024, 0);
+  const double full_4k = activation_bytes(mc, 100, 32, 4096, 0);
+  EXPECT_NEAR(full_4k / full_1k, 4.0, 1e-9) << "the plain pass keeps every step";
+  const double re_1k = activation_bytes(mc, 100, 32, 1024, recompute_segment("auto", 1024));
+  const double re_4k = activation_bytes(mc, 100, 32, 4096, recompute_segment("auto", 4096));
+  EXPECT_NEAR(re_4k / re_1k, 2.0, 0.05);
+  EXPECT_LT(re_4k, 0.05 * full_4k);
+}
+
+}  // namespace
+}  // namespace chorus
