@@ -10,6 +10,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "data/corpus.h"
 #include "data/errors.h"
@@ -18,9 +19,12 @@
 #include "data/midi.h"
 #include "data/pianoroll_image.h"
 #include "data/pianoroll_corpus.h"
+#include "data/text.h"
+#include "trainer/baselines.h"
 #include "trainer/long_sequences.h"
 #include "trainer/checkpoint_store.h"
 #include "trainer/config.h"
+#include "trainer/run_report.h"
 #include "trainer/runtime.h"
 #include "trainer/sampler.h"
 #include "trainer/trainer.h"
@@ -216,26 +220,114 @@ int command_eval(const EvalArgs& args) {
   LoadedModel m = load_model(args.checkpoint, std::cerr);
   Runtime runtime(/*threads=*/0);
   std::unique_ptr<SongSource> corpus;
+  std::vector<std::string> artists;
   if (m.frames()) {
+    if (args.by_artist) throw InputError("--by-artist: a piano-roll corpus has no artists");
     corpus = std::make_unique<PianoRollReader>(args.data);
   } else {
     auto lyrics = std::make_unique<CorpusReader>(args.data);
     check_compatible(m, *lyrics, args);
+    artists = lyrics->artists();
+    if (args.by_artist && artists.empty())
+      throw InputError("--by-artist: " + args.data + " records no artists");
     corpus = std::move(lyrics);
   }
-  const EvalResult r = evaluate(*m.model, *corpus, args.split, args.max_symbols, args.batch_size,
-                                m.config.train.seq_len, runtime.comm());
-  if (runtime.rank() == 0) {
-    nlohmann::json out = {{"checkpoint", args.checkpoint}, {"step", m.step}, {"data", args.data},
-                          {"split", args.split}};
-    out.update(r.metrics(m.frames()));
-    out.update({{"symbols", r.count}, {"songs", r.songs}});
-    std::cout << out.dump() << std::endl;
-    std::cerr << "eval " << args.split << ": loss " << r.loss()
-              << (m.frames() ? " nats/frame over " : " nats/char (" + std::to_string(r.bpc()) + " bpc) over ")
-              << static_cast<int64_t>(r.count) << (m.frames() ? " frames" : " symbols") << " in "
-              << r.songs << " songs\n";
+  if (args.prime_symbols < 0) throw InputError("--prime-symbols: must be >= 0");
+  EvalOptions options;
+  options.max_symbols = args.max_symbols;
+  options.batch_size = args.batch_size;
+  options.seq_len = m.config.train.seq_len;
+  options.skip_predictions = args.prime_symbols;
+  if (args.by_artist) options.num_artists = static_cast<int64_t>(artists.size());
+  const EvalResult r = evaluate(*m.model, *corpus, args.split, options, runtime.comm());
+  if (runtime.rank() != 0) return 0;
+  const std::string unit = m.frames() ? " frames" : " symbols";
+  nlohmann::json out = {{"checkpoint", args.checkpoint}, {"step", m.step}, {"data", args.data},
+                        {"split", args.split}};
+  if (args.prime_symbols > 0) out["prime_symbols"] = args.prime_symbols;
+  out.update(r.metrics(m.frames()));
+  out.update({{"symbols", r.count}, {"songs", r.songs}});
+  std::cout << out.dump() << std::endl;
+  std::cerr << "eval " << args.split << ": loss " << r.loss()
+            << (m.frames() ? " nats/frame over " : " nats/char (" + std::to_string(r.bpc()) + " bpc) over ")
+            << static_cast<int64_t>(r.count) << unit << " in " << r.songs << " songs"
+            << (args.prime_symbols > 0
+                    ? " (after a prime of " + std::to_string(args.prime_symbols) + unit + " each)"
+                    : std::string())
+            << "\n";
+  if (!args.by_artist) return 0;
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (size_t a = 0; a < artists.size(); ++a) {
+    if (r.artist_count[a] == 0) continue;
+    EvalResult one;
+    one.loss_sum = r.artist_loss_sum[a];
+    one.count = r.artist_count[a];
+    nlohmann::json line = {{"checkpoint", args.checkpoint}, {"split", args.split},
+                           {"artist", artists[a]}};
+    line.update(one.metrics(false));
+    line["symbols"] = one.count;
+    std::cout << line.dump() << std::endl;
+    std::ostringstream cell;
+    cell << std::fixed << std::setprecision(3) << one.bpc() << " bpc over "
+         << static_cast<int64_t>(one.count) << " symbols";
+    rows.emplace_back(artists[a], cell.str());
   }
+  print_table(rows, std::cerr);
+  return 0;
+}
+
+int command_baseline(const BaselineArgs& args) {
+  const std::unique_ptr<SongSource> corpus = open_corpus(args.data);
+  const bool frames = corpus->frame_keys() > 0;
+  int64_t vocab_size = 0;
+  const CorpusReader* lyrics = dynamic_cast<const CorpusReader*>(corpus.get());
+  if (lyrics) vocab_size = lyrics->vocab().size();
+  BaselineOptions options;
+  options.model = args.model;
+  options.order = args.order;
+  options.train_split = args.train_split;
+  options.add_k = args.add_k;
+  options.discount = args.discount;
+  const int order = baseline_order(options);
+  if (args.model != "ngram" && args.order != 0 && args.order != order)
+    throw InputError("--order " + std::to_string(args.order) + " does not fit --model " +
+                     args.model + " (order " + std::to_string(order) + "); use --model ngram");
+  if (args.sample > 0 && frames) throw InputError("--sample: only the lyrics baselines generate text");
+  const auto start = std::chrono::steady_clock::now();
+  const std::unique_ptr<Baseline> model = fit_baseline(*corpus, vocab_size, options);
+  const BaselineScore score = score_baseline(*model, *corpus, args.split);
+  EvalResult as_eval;
+  as_eval.loss_sum = score.loss_sum;
+  as_eval.count = score.count;
+  const std::string smoothing = order == 0 ? "none"
+                                : args.model == "ngram" && !frames
+                                    ? "interpolated Kneser-Ney, D = " + std::to_string(args.discount)
+                                    : "add-k, k = " + std::to_string(args.add_k);
+  nlohmann::json out = {{"data", args.data}, {"model", args.model}, {"order", order},
+                        {"train_split", args.train_split}, {"split", args.split},
+                        {"smoothing", smoothing}};
+  out.update(as_eval.metrics(frames));
+  out.update({{"symbols", score.count}, {"songs", score.songs},
+              {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}});
+  if (args.sample > 0) {
+    std::u32string text;
+    for (int32_t id : model->sample(args.sample, args.seed)) text += lyrics->vocab().code_point(id);
+    out["sample"] = to_utf8(text);
+  }
+  std::cout << out.dump() << std::endl;
+  std::ostringstream value;
+  value << std::fixed << std::setprecision(4);
+  if (frames) value << as_eval.loss() << " nats per frame";
+  else value << as_eval.bpc() << " bits per character (" << as_eval.loss() << " nats)";
+  print_table({{"baseline", args.model + (args.model == "ngram" ? " (order " + std::to_string(order) + ")" : "")},
+               {"fitted on", args.data + " / " + args.train_split},
+               {"scored on", args.split + ": " + std::to_string(score.songs) + " songs, " +
+                                 std::to_string(static_cast<int64_t>(score.count)) +
+                                 (frames ? " frames" : " predictions")},
+               {"smoothing", smoothing},
+               {"loss", value.str()}},
+              std::cerr);
+  if (args.sample > 0) std::cerr << "\nsample:\n" << out["sample"].get<std::string>() << "\n";
   return 0;
 }
 
@@ -291,6 +383,36 @@ int command_info(const std::string& path) {
   }
   std::cerr << out.dump(2) << "\n";
   std::cout << out.dump() << std::endl;
+  return 0;
+}
+
+}  // namespace chorus
+
+// `chorus plot` and `chorus runs`: thin wrappers over trainer/run_report.h (kept at the end of
+// this file, include included, so they stay out of the way of the commands above).
+
+namespace chorus {
+
+int command_plot(const PlotArgs& args) {
+  PlotOptions options;
+  options.metric = args.metric;
+  const PlotResult r = plot_runs(args.run_dirs, args.out, options, std::cerr);
+  std::cout << r.to_json().dump() << std::endl;
+  std::cerr << "plot: " << r.out << ": " << r.runs.size() << " run(s), " << r.points << " points ("
+            << r.y_label << ")\n";
+  return 0;
+}
+
+int command_runs(const std::string& root) {
+  const std::vector<RunSummary> runs = list_runs(root);
+  if (runs.empty()) {
+    std::cerr << "runs: no runs under " << root << " (a run directory holds metrics.jsonl or "
+              << "manifest.json)\n";
+    return 0;
+  }
+  for (const auto& r : runs) std::cout << r.to_json().dump() << "\n";
+  std::cout << std::flush;
+  print_runs_table(runs, std::cerr);
   return 0;
 }
 

@@ -112,6 +112,28 @@ int main(int argc, char** argv) {
   eval->add_option("--max-symbols", eval_args.max_symbols, "0 = the whole split")
       ->capture_default_str();
   eval->add_option("--batch-size", eval_args.batch_size)->capture_default_str();
+  eval->add_flag("--by-artist", eval_args.by_artist,
+                 "also one JSON line per artist (stdout) and a table (stderr)");
+  eval->add_option("--prime-symbols", eval_args.prime_symbols,
+                   "count only the predictions after each song's first N (the prime study)")
+      ->capture_default_str();
+
+  BaselineArgs base_args;
+  auto* baseline = app.add_subcommand(
+      "baseline", "fit a count baseline on the train split and score it in the LSTM's units");
+  baseline->add_option("--data", base_args.data, "corpus .h5 (lyrics or piano rolls)")->required();
+  baseline->add_option("--model", base_args.model, "uniform | unigram | bigram | ngram")
+      ->capture_default_str();
+  baseline->add_option("--order", base_args.order, "ngram: order N (>= 2)");
+  baseline->add_option("--split", base_args.split, "split scored")->capture_default_str();
+  baseline->add_option("--train-split", base_args.train_split, "split fitted")->capture_default_str();
+  baseline->add_option("--add-k", base_args.add_k, "add-k smoothing (unigram, bigram, piano-roll ngram)")
+      ->capture_default_str();
+  baseline->add_option("--discount", base_args.discount, "Kneser-Ney discount (lyrics ngram)")
+      ->capture_default_str();
+  baseline->add_option("--sample", base_args.sample, "lyrics: also generate N symbols")
+      ->capture_default_str();
+  baseline->add_option("--seed", base_args.seed)->capture_default_str();
 
   std::string check_config;
   std::vector<std::string> check_overrides;
@@ -122,6 +144,19 @@ int main(int argc, char** argv) {
   std::string info_path;
   auto* info = app.add_subcommand("info", "describe a corpus .h5, a checkpoint or a run directory");
   info->add_option("path", info_path)->required();
+
+  PlotArgs plot_args;
+  auto* plot = app.add_subcommand("plot", "train and valid curves of runs as a PNG (gnuplot)");
+  plot->add_option("run_dirs", plot_args.run_dirs, "run directories (each with metrics.jsonl)")
+      ->required();
+  plot->add_option("--out,-o", plot_args.out, "PNG file to write")->required();
+  plot->add_option("--metric", plot_args.metric,
+                   "auto (bpc for chars, nats/frame for frames) | loss | lr | grad_norm | ...")
+      ->capture_default_str();
+
+  std::string runs_root = "checkpoints";
+  auto* runs = app.add_subcommand("runs", "table of the runs under a directory");
+  runs->add_option("root", runs_root, "where to look, at any depth")->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -146,8 +181,11 @@ int main(int argc, char** argv) {
     }
     if (*sample) return command_sample(sample_args);
     if (*eval) return command_eval(eval_args);
+    if (*baseline) return command_baseline(base_args);
     if (*check) return command_check(check_config, check_overrides);
     if (*info) return command_info(info_path);
+    if (*plot) return command_plot(plot_args);
+    if (*runs) return command_runs(runs_root);
   } catch (const InputError& e) {
     die(2, e.what());
   } catch (const std::exception& e) {

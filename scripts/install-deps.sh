@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Chorus needs from Debian 12's packages. Idempotent: installs only what is missing,
 # and makes OpenBLAS (OpenMP flavour) the active BLAS. Run as root (or with sudo available).
-# Usage: scripts/install-deps.sh [--bench]   (--bench adds python3-torch and jq for bench/)
+# Usage: scripts/install-deps.sh [--bench]   (--bench adds python3-torch for bench/)
 set -euo pipefail
 
 packages=(
@@ -10,9 +10,9 @@ packages=(
   libopenmpi-dev openmpi-bin
   libhdf5-dev hdf5-tools
   libyaml-cpp-dev libgtest-dev libcli11-dev nlohmann-json3-dev libcsv-dev libssl-dev libpng-dev
-  fortunes abcmidi midicsv
+  fortunes abcmidi midicsv gnuplot-nox jq
 )
-[[ "${1:-}" == "--bench" ]] && packages+=(python3-torch jq)
+[[ "${1:-}" == "--bench" ]] && packages+=(python3-torch)
 # clang's libFuzzer and sanitizers, for the MIDI reader's fuzz test (tests/fuzz/).
 packages+=(clang-14 libclang-rt-14-dev)
 

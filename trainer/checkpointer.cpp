@@ -9,6 +9,7 @@
 
 #include "data/errors.h"
 #include "data/files.h"
+#include "data/hdf5_util.h"
 #include "trainer/trainer.h"
 
 namespace chorus {
@@ -189,6 +190,20 @@ void Trainer::write_run_manifest(const nlohmann::json& run_info) {
   manifest = start;
   manifest["config_yaml"] = to_yaml(config_);
   manifest["starts"] = starts;
+  write_file_atomic(path, manifest.dump(2) + "\n");
+}
+
+void Trainer::record_run_end(const std::string& status, const std::string& reason) {
+  if (comm_.rank() != 0) return;
+  const std::string path = config_.run.dir + "/manifest.json";
+  nlohmann::json manifest = nlohmann::json::object();
+  try {
+    if (fs::exists(path)) manifest = nlohmann::json::parse(read_file(path));
+  } catch (const std::exception&) {
+  }
+  manifest["end"] = {{"status", status}, {"reason", reason}, {"step", step_},
+                     {"time", h5::iso_now()}};
+  if (best_valid_) manifest["end"]["best_valid_loss"] = *best_valid_;
   write_file_atomic(path, manifest.dump(2) + "\n");
 }
 

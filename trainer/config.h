@@ -43,6 +43,8 @@ struct TrainConfig {
                                         // "0" = off, "auto" = about sqrt(window length)
   int64_t max_song_length = 0;          // bptt full: longest window; a longer song is split into
                                         // pieces with its state carried; 0 = no cap
+  int64_t patience = 0;                 // early stopping: end the run after this many validations
+                                        // in a row without a better valid loss; 0 = off
 };
 
 struct OptimConfig {

@@ -271,6 +271,7 @@ int Trainer::run(const nlohmann::json& run_info) {
       if (comm_.rank() == 0)
         log_ << "chorus: stopped on request at step " << step_
              << " after a complete checkpoint; continue with --resume\n";
+      record_run_end("stopped", "stopped on request (signal) at step " + std::to_string(step_));
       return 3;
     }
     const bool validate_now = !config_.data.valid_split.empty() &&
@@ -288,7 +289,18 @@ int Trainer::run(const nlohmann::json& run_info) {
              << static_cast<int64_t>(v.count) << (rolls_ ? " frames" : " symbols") << std::endl;
       if (!best_valid_ || v.loss() < *best_valid_) {
         best_valid_ = v.loss();
+        validations_without_gain_ = 0;
         save_checkpoint(/*best=*/true);
+      } else if (config_.train.patience > 0 &&
+                 ++validations_without_gain_ >= config_.train.patience) {
+        if (last_saved_step_ != step_) save_checkpoint(/*best=*/false);
+        std::ostringstream reason;
+        reason << "early stop at step " << step_ << ": " << validations_without_gain_
+               << " validations without a better valid loss than " << *best_valid_
+               << " (train.patience " << config_.train.patience << ")";
+        if (comm_.rank() == 0) log_ << "chorus: " << reason.str() << "\n";
+        record_run_end("early_stop", reason.str());
+        return 0;
       }
     }
     if (config_.sample.every > 0 && step_ % config_.sample.every == 0) write_sample();
@@ -296,6 +308,7 @@ int Trainer::run(const nlohmann::json& run_info) {
         last_saved_step_ != step_)
       save_checkpoint(/*best=*/false);
   }
+  record_run_end("finished", "finished " + std::to_string(step_) + " steps");
   if (comm_.rank() == 0)
     log_ << "chorus: finished " << step_ << " steps"
          << (best_valid_ ? "; best valid loss " + std::to_string(*best_valid_) : std::string())

@@ -33,6 +33,8 @@ struct StepResult {
 struct EvalResult {
   double loss_sum = 0, count = 0;
   int64_t songs = 0;
+  // With EvalOptions::by_artist: per artist id, the loss sum and the predictions counted.
+  std::vector<double> artist_loss_sum, artist_count;
   double loss() const { return count > 0 ? loss_sum / count : 0.0; }
   double bpc() const;
   // {"loss", "unit", and "bpc" (chars) or "nll_per_frame" (piano rolls)} as metrics report them.
@@ -76,6 +78,8 @@ class Trainer {
   void truncate_metrics_after(int64_t step);
   void write_sample();
   void write_run_manifest(const nlohmann::json& run_info);
+  // Adds {"end": {"status", "reason", "step", "best_valid_loss", "time"}} to manifest.json.
+  void record_run_end(const std::string& status, const std::string& reason);
 
   Config config_;
   Communicator& comm_;
@@ -90,6 +94,7 @@ class Trainer {
   CheckpointStore store_;
   int64_t step_ = 0;
   std::optional<double> best_valid_;
+  int64_t validations_without_gain_ = 0;
   int64_t last_saved_step_ = -1;
 };
 
@@ -98,6 +103,18 @@ class Trainer {
 // each song from a zero state; reduced over ranks.
 EvalResult evaluate(SequenceModelImpl& model, const SongSource& corpus, const std::string& split,
                     int64_t max_symbols, int64_t batch_size, int64_t seq_len, Communicator& comm);
+
+struct EvalOptions {
+  int64_t max_symbols = 0;  // as above (0 = all)
+  int64_t batch_size = 32;
+  int64_t seq_len = 128;
+  // The first `skip_predictions` predictions of each song are read (the model is primed with
+  // them) but not counted: the likelihood of the continuation after a prime of that length.
+  int64_t skip_predictions = 0;
+  int64_t num_artists = 0;  // > 0: also sum per artist (lyrics corpora)
+};
+EvalResult evaluate(SequenceModelImpl& model, const SongSource& corpus, const std::string& split,
+                    const EvalOptions& options, Communicator& comm);
 
 // A trained model with what it needs to run: config, and the vocabulary and artist names
 // (chars) or the piano-roll time grid (pianoroll).

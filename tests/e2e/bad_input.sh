@@ -65,4 +65,10 @@ expect_exit 2 "vocabulary differs" -- "$CHORUS" eval --checkpoint "$WORK/run" --
   --valid-fraction 0 --test-fraction 0 >/dev/null 2>&1
 "$CHORUS" eval --checkpoint "$WORK/run" --data "$WORK/same.h5" --split train | grep -q '"bpc"' \
   || fail "eval on a file prepared with --vocab-from"
+
+step "baseline refuses bad options by name"
+expect_exit 2 "ngram needs an order in 2" -- "$CHORUS" baseline --data "$WORK/same.h5" --model ngram --order 1
+expect_exit 2 "got 'trigram'" -- "$CHORUS" baseline --data "$WORK/same.h5" --model trigram
+expect_exit 2 "no split 'nope'|nope" -- "$CHORUS" baseline --data "$WORK/same.h5" --split nope
+expect_exit 2 "missing.h5" -- "$CHORUS" baseline --data "$WORK/missing.h5"
 echo "PASS" >&2

@@ -36,4 +36,30 @@ step "eval"
 "$CHORUS" eval --checkpoint "$WORK/run" --data "$WORK/songs.h5" --split valid > "$WORK/eval.json"
 grep -q '"bpc"' "$WORK/eval.json" || fail "eval printed no bpc"
 cat "$WORK/eval.json" >&2
+"$CHORUS" eval --checkpoint "$WORK/run" --data "$WORK/songs.h5" --split valid --prime-symbols 64 \
+  > "$WORK/primed.json" 2>/dev/null
+all=$(jq '.symbols' "$WORK/eval.json"); after=$(jq '.symbols' "$WORK/primed.json")
+songs=$(jq '.songs' "$WORK/eval.json")
+# Every valid song is longer than 64 symbols, so exactly 64 predictions per song are not counted.
+[[ $(awk -v a="$all" -v b="$after" -v n="$songs" 'BEGIN {print a - b - 64 * n}') == 0 ]] \
+  || fail "--prime-symbols 64: $all -> $after symbols over $songs songs"
+"$CHORUS" eval --checkpoint "$WORK/run" --data "$WORK/songs.h5" --split valid --by-artist \
+  > "$WORK/by-artist.json" 2>/dev/null
+per_artist=$(grep -c '"artist"' "$WORK/by-artist.json")
+[[ $per_artist -ge 10 ]] || fail "--by-artist printed $per_artist artist lines"
+# The per-artist sums add up to the whole.
+jq -s '(.[0].symbols) - ([.[1:][] | .symbols] | add)' "$WORK/by-artist.json" | grep -qx '0' \
+  || fail "per-artist symbols do not add up"
+
+step "baselines: each rung better than the one below"
+prev=99
+for spec in "uniform" "unigram" "bigram" "ngram --order 5"; do
+  # shellcheck disable=SC2086
+  bpc=$("$CHORUS" baseline --data "$WORK/songs.h5" --model $spec 2>/dev/null | jq .bpc)
+  echo "baseline $spec: $bpc bpc" >&2
+  awk -v a="$bpc" -v p="$prev" 'BEGIN { exit !(a < p) }' || fail "$spec ($bpc) not below $prev"
+  prev=$bpc
+done
+"$CHORUS" baseline --data "$WORK/songs.h5" --model ngram --order 5 --sample 200 --seed 2 2>/dev/null \
+  | jq -e '.sample | length > 0' >/dev/null || fail "baseline --sample"
 echo "PASS" >&2

@@ -257,6 +257,34 @@ TEST_F(TrainerMpiTest, PianoRollsTrainDataParallelAndResumeExactly) {
   }
 }
 
+TEST_F(TrainerMpiTest, PatienceEndsARunThatStopsImprovingAndSaysWhy) {
+  // A learning rate far too high: after the first validation the valid loss only gets worse,
+  // so with patience 2 the run ends at the third validation, long before train.steps.
+  MpiCommunicator world;
+  Config c = config("patience", 0.0);
+  c.optim.lr = 3.0;
+  c.train.steps = 60;
+  c.eval.every = 2;
+  c.checkpoint.every = 0;
+  c.train.patience = 2;
+  const std::vector<double> losses = run(c, world);
+  // Without patience the same run goes to the end.
+  Config full = c;
+  full.run.dir += "-off";
+  full.train.patience = 0;
+  full.train.steps = 12;
+  const std::vector<double> all = run(full, world);
+  if (world.rank() != 0) return;
+  EXPECT_EQ(all.size(), 12u);
+  EXPECT_LT(losses.size(), 60u) << "the run should have ended early";
+  const auto manifest = nlohmann::json::parse(read_file(c.run.dir + "/manifest.json"));
+  ASSERT_TRUE(manifest.contains("end")) << manifest.dump(2);
+  EXPECT_EQ(manifest["end"]["status"], "early_stop");
+  EXPECT_NE(manifest["end"]["reason"].get<std::string>().find("train.patience 2"), std::string::npos);
+  EXPECT_LT(manifest["end"]["step"].get<int64_t>(), 60);
+  EXPECT_TRUE(CheckpointStore(c.run.dir).best().has_value()) << "the best checkpoint is kept";
+}
+
 TEST_F(TrainerMpiTest, ModelKindMustMatchTheCorpus) {
   MpiCommunicator world;
   Config c = config("mismatch");
