@@ -18,6 +18,17 @@ namespace {
 constexpr int kMaxSymbolOrder = 24;
 constexpr int kMaxFrameOrder = 16;
 
+// Calls fn(song) for every song of a split, in file order.
+template <class Fn>
+void for_each_song(const SongSource& corpus, const std::string& split, Fn fn) {
+  const SplitIndex& index = corpus.split(split);
+  SongData song;
+  for (int64_t s = 0; s < index.songs(); ++s) {
+    corpus.read(split, s, &song);
+    fn(song);
+  }
+}
+
 // ---- Lyrics: symbol n-grams ----
 
 // Histories and n-grams as byte strings, 4 bytes per symbol id.
@@ -33,14 +44,11 @@ class SymbolNgram : public Baseline {
 
   void fit(const SongSource& corpus, const std::string& split) {
     if (N_ == 0) return;
-    const SplitIndex& index = corpus.split(split);
-    SongData song;
-    for (int64_t s = 0; s < index.songs(); ++s) {
-      corpus.read(split, s, &song);
+    for_each_song(corpus, split, [&](const SongData& song) {
       const std::vector<int32_t> seq = padded(song);
       for (size_t i = pad(); i < seq.size(); ++i)
         counts_[N_][gram_key(&seq[i + 1 - N_], N_)] += 1;
-    }
+    });
     if (kn_) {
       // Continuation counts: an m-gram counts once per distinct symbol seen before it.
       for (int m = N_ - 1; m >= 1; --m)
@@ -158,15 +166,12 @@ class KeyMarkov : public Baseline {
 
   void fit(const SongSource& corpus, const std::string& split) {
     if (N_ == 0) return;
-    const SplitIndex& index = corpus.split(split);
-    SongData song;
-    for (int64_t s = 0; s < index.songs(); ++s) {
-      corpus.read(split, s, &song);
+    for_each_song(corpus, split, [&](const SongData& song) {
       walk(song, [&](size_t cell, bool on) {
         seen_[cell] += 1;
         on_[cell] += on;
       });
-    }
+    });
   }
 
   double song_loss(const SongData& song) const override {
@@ -246,15 +251,12 @@ std::unique_ptr<Baseline> fit_baseline(const SongSource& corpus, int64_t vocab_s
 
 BaselineScore score_baseline(const Baseline& baseline, const SongSource& corpus,
                              const std::string& split) {
-  const SplitIndex& index = corpus.split(split);
   BaselineScore score;
-  SongData song;
-  for (int64_t s = 0; s < index.songs(); ++s) {
-    corpus.read(split, s, &song);
+  for_each_song(corpus, split, [&](const SongData& song) {
     score.loss_sum += baseline.song_loss(song);
     score.count += baseline.song_predictions(song);
-  }
-  score.songs = index.songs();
+    ++score.songs;
+  });
   return score;
 }
 
