@@ -70,6 +70,7 @@ const std::vector<Field>& fields() {
       {CHORUS_FIELD(train, recompute_every), Rule::kCountOrAuto},
       {CHORUS_FIELD(train, max_song_length), Rule::kNonNegative},
       {CHORUS_FIELD(train, patience), Rule::kNonNegative},
+      {CHORUS_FIELD(train, max_bad_steps), Rule::kNonNegative},
       {CHORUS_FIELD(optim, lr), Rule::kPositive},
       {CHORUS_FIELD(optim, clip), Rule::kNonNegative},
       {CHORUS_FIELD(optim, schedule), Rule::kAny, {"constant", "warmup", "cosine"}},

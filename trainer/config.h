@@ -45,6 +45,9 @@ struct TrainConfig {
                                         // pieces with its state carried; 0 = no cap
   int64_t patience = 0;                 // early stopping: end the run after this many validations
                                         // in a row without a better valid loss; 0 = off
+  int64_t max_bad_steps = 5;            // a step whose loss or gradient norm is not finite is
+                                        // skipped (no update, state reset); more than this many
+                                        // in a row end the run (exit 1, checkpoints untouched)
 };
 
 struct OptimConfig {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <sstream>
 
 #include "data/errors.h"
@@ -126,6 +127,7 @@ StepResult Trainer::step() {
   pieces.push_back(torch::tensor({static_cast<float>(loss_sum), static_cast<float>(count),
                                   stop_requested() ? 1.0f : 0.0f}));
   torch::Tensor flat = torch::cat(pieces);
+  if (r.step == inject_nan_at_) flat[0] = std::numeric_limits<float>::quiet_NaN();
   comm_.all_reduce_sum(flat.data_ptr<float>(), static_cast<size_t>(flat.numel()));
   const int64_t n = flat.numel() - 3;
   const auto tail = flat.slice(0, n).to(torch::kDouble);
@@ -146,7 +148,17 @@ StepResult Trainer::step() {
   r.grad_norm = config_.optim.clip > 0
                     ? torch::nn::utils::clip_grad_norm_(params, config_.optim.clip)
                     : torch::nn::utils::clip_grad_norm_(params, INFINITY);
-  optimizer_->step();
+  // Decided on all-reduced numbers, so every rank skips the same steps without another message.
+  r.skipped = !std::isfinite(r.loss) || !std::isfinite(r.grad_norm);
+  if (r.skipped) {
+    optimizer_->zero_grad();
+    // A non-finite forward pass may have poisoned the carried state: start the streams afresh.
+    state_ = LstmState::zeros(config_.model.layers, batcher_->num_streams(),
+                              config_.model.hidden_size);
+    ++bad_steps_;
+  } else {
+    optimizer_->step();
+  }
   step_ = r.step;
   return r;
 }
@@ -184,7 +196,8 @@ void Trainer::log_train(const StepResult& r, double symbols_per_s) {
   as_eval.count = r.count;
   nlohmann::json record = {{"step", r.step}, {"split", "train"}};
   record.update(as_eval.metrics(rolls_ != nullptr));
-  record.update({{"lr", r.lr}, {"tokens_per_s", symbols_per_s}, {"grad_norm", r.grad_norm}});
+  record.update({{"lr", r.lr}, {"tokens_per_s", symbols_per_s}, {"grad_norm", r.grad_norm},
+                 {"bad_steps", bad_steps_}});
   append_metrics(record);
   if (comm_.rank() != 0) return;
   const double eta = symbols_per_s > 0
@@ -256,8 +269,27 @@ int Trainer::run(const nlohmann::json& run_info) {
   using Clock = std::chrono::steady_clock;
   auto interval_start = Clock::now();
   double interval_symbols = 0;
+  int64_t bad_in_a_row = 0;
   while (step_ < config_.train.steps) {
     const StepResult r = step();
+    bad_in_a_row = r.skipped ? bad_in_a_row + 1 : 0;
+    if (r.skipped) {
+      std::ostringstream what;
+      what << "step " << r.step << ": loss " << r.loss << ", gradient norm " << r.grad_norm
+           << " is not finite; step skipped (" << bad_in_a_row << " in a row, "
+           << bad_steps_ << " in all)";
+      if (comm_.rank() == 0) log_ << "chorus: warning: " << what.str() << "\n";
+      if (bad_in_a_row > config_.train.max_bad_steps) {
+        const std::string reason =
+            what.str() + "; more than train.max_bad_steps (" +
+            std::to_string(config_.train.max_bad_steps) +
+            ") in a row: stopping; the checkpoints on disk are the last good ones (--resume, "
+            "perhaps with a lower optim.lr)";
+        if (comm_.rank() == 0) log_ << "chorus: " << reason << "\n";
+        record_run_end("bad_numbers", reason);
+        return 1;
+      }
+    }
     interval_symbols += r.count;
     const bool last = step_ == config_.train.steps;
     if (step_ % config_.log.every == 0 || last || r.stop) {

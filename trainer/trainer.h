@@ -28,6 +28,8 @@ struct StepResult {
   double grad_norm = 0; // before clipping
   double lr = 0;
   bool stop = false;    // some rank was asked to stop (signal): save and exit 3
+  bool skipped = false; // the loss or gradient norm was not finite (on the reduced values, so
+                        // every rank agrees): no update, the carried state reset
 };
 
 struct EvalResult {
@@ -66,6 +68,9 @@ class Trainer {
   int run(const nlohmann::json& run_info);
 
   int64_t current_step() const { return step_; }
+  int64_t bad_steps() const { return bad_steps_; }
+  // Fault injection for tests: this rank's gradient gets a NaN before the all-reduce of `step`.
+  void inject_nan_gradient_at(int64_t step) { inject_nan_at_ = step; }
   SequenceModel& model() { return model_; }
   const std::vector<StreamCursor>& cursors() const { return batcher_->cursors(); }
   const Config& config() const { return config_; }
@@ -95,6 +100,8 @@ class Trainer {
   int64_t step_ = 0;
   std::optional<double> best_valid_;
   int64_t validations_without_gain_ = 0;
+  int64_t bad_steps_ = 0;            // skipped steps so far (this process)
+  int64_t inject_nan_at_ = -1;
   int64_t last_saved_step_ = -1;
 };
 

@@ -285,6 +285,55 @@ TEST_F(TrainerMpiTest, PatienceEndsARunThatStopsImprovingAndSaysWhy) {
   EXPECT_TRUE(CheckpointStore(c.run.dir).best().has_value()) << "the best checkpoint is kept";
 }
 
+TEST_F(TrainerMpiTest, ANanInOneRanksGradientIsSkippedByEveryRank) {
+  MpiCommunicator world;
+  Config c = config("nan", 0.3);
+  CorpusReader corpus(c.data.path);
+  std::ostringstream log;
+  Trainer trainer(c, world, corpus, log);
+  trainer.start(false);
+  if (world.rank() == 1) trainer.inject_nan_gradient_at(3);  // only one rank sees the NaN
+  auto flat_parameters = [&] {
+    std::vector<torch::Tensor> flat;
+    for (const auto& p : trainer.model()->parameters()) flat.push_back(p.detach().reshape({-1}));
+    return torch::cat(flat).clone();
+  };
+  std::vector<bool> skipped;
+  torch::Tensor before_3, after_3;
+  for (int i = 1; i <= 5; ++i) {
+    if (i == 3) before_3 = flat_parameters();
+    skipped.push_back(trainer.step().skipped);
+    if (i == 3) after_3 = flat_parameters();
+  }
+  EXPECT_EQ(skipped, (std::vector<bool>{false, false, true, false, false})) << "rank " << world.rank();
+  EXPECT_TRUE(torch::equal(before_3, after_3)) << "a skipped step must not update";
+  EXPECT_TRUE(torch::isfinite(after_3).all().item<bool>());
+  EXPECT_EQ(trainer.bad_steps(), 1);
+  torch::Tensor mine = flat_parameters(), root = mine.clone();
+  world.broadcast(root.data_ptr<float>(), static_cast<size_t>(root.numel()), 0);
+  EXPECT_TRUE(torch::equal(mine, root)) << "ranks diverged after the skipped step";
+}
+
+TEST_F(TrainerMpiTest, TooManyBadStepsInARowEndTheRunWithTheCheckpointsIntact) {
+  MpiCommunicator world;
+  Config c = config("nan-run", 0.0);
+  c.train.max_bad_steps = 0;  // the first bad step ends the run
+  c.checkpoint.every = 2;
+  CorpusReader corpus(c.data.path);
+  std::ostringstream log;
+  Trainer trainer(c, world, corpus, log);
+  trainer.start(false);
+  trainer.inject_nan_gradient_at(5);
+  EXPECT_EQ(trainer.run(nlohmann::json::object()), 1);
+  if (world.rank() != 0) return;
+  EXPECT_NE(log.str().find("train.max_bad_steps"), std::string::npos) << log.str();
+  const auto manifest = nlohmann::json::parse(read_file(c.run.dir + "/manifest.json"));
+  EXPECT_EQ(manifest["end"]["status"], "bad_numbers");
+  const auto newest = CheckpointStore(c.run.dir).complete();
+  ASSERT_FALSE(newest.empty());
+  EXPECT_EQ(newest.back().step, 4) << "the last good checkpoint stays the newest";
+}
+
 TEST_F(TrainerMpiTest, ModelKindMustMatchTheCorpus) {
   MpiCommunicator world;
   Config c = config("mismatch");

@@ -63,6 +63,7 @@ Config all_changed() {
   c.train.recompute_every = "auto";
   c.train.max_song_length = 5000;
   c.train.patience = 3;
+  c.train.max_bad_steps = 2;
   c.optim.lr = 1.0 / 3.0;
   c.optim.clip = 0.0;
   c.optim.schedule = "cosine";
@@ -98,7 +99,7 @@ TEST(Config, Defaults) {
   EXPECT_DOUBLE_EQ(parsed.sample.temperature, 0.8);
 
   const auto rows = config_rows(parsed);
-  ASSERT_EQ(rows.size(), 41u);  // one per field of config.h
+  ASSERT_EQ(rows.size(), 42u);  // one per field of config.h
   EXPECT_EQ(rows.front(), (std::pair<std::string, std::string>{"run.dir", "checkpoints/run"}));
   EXPECT_EQ(rows.back().first, "sample.artist");
   EXPECT_NE(std::find(rows.begin(), rows.end(),
