@@ -170,24 +170,29 @@ void Trainer::load_checkpoint(const std::string& dir) {
   truncate_metrics_after(step_);
 }
 
+namespace {
+// The run's manifest.json as written so far; {} when there is none or it cannot be parsed (it is
+// rewritten whole, so a damaged one is replaced rather than fatal).
+nlohmann::json read_run_manifest(const std::string& path) {
+  try {
+    if (fs::exists(path)) return nlohmann::json::parse(read_file(path));
+  } catch (const std::exception&) {
+  }
+  return nlohmann::json::object();
+}
+}  // namespace
+
 void Trainer::write_run_manifest(const nlohmann::json& run_info) {
   if (comm_.rank() != 0) return;
   const std::string path = config_.run.dir + "/manifest.json";
-  nlohmann::json manifest = nlohmann::json::object();
-  if (fs::exists(path)) {
-    try {
-      manifest = nlohmann::json::parse(read_file(path));
-    } catch (const std::exception&) {
-      manifest = nlohmann::json::object();
-    }
-  }
+  const nlohmann::json manifest_before = read_run_manifest(path);
   nlohmann::json start = run_info;
   start["git_revision"] = CHORUS_GIT_REV;
   for (const auto& [key, value] : config_rows(config_)) start["config"][key] = value;
   start["resumed_at_step"] = step_;
-  nlohmann::json starts = manifest.value("starts", nlohmann::json::array());
+  nlohmann::json starts = manifest_before.value("starts", nlohmann::json::array());
   starts.push_back(start);
-  manifest = start;
+  nlohmann::json manifest = start;
   manifest["config_yaml"] = to_yaml(config_);
   manifest["starts"] = starts;
   write_file_atomic(path, manifest.dump(2) + "\n");
@@ -196,11 +201,7 @@ void Trainer::write_run_manifest(const nlohmann::json& run_info) {
 void Trainer::record_run_end(const std::string& status, const std::string& reason) {
   if (comm_.rank() != 0) return;
   const std::string path = config_.run.dir + "/manifest.json";
-  nlohmann::json manifest = nlohmann::json::object();
-  try {
-    if (fs::exists(path)) manifest = nlohmann::json::parse(read_file(path));
-  } catch (const std::exception&) {
-  }
+  nlohmann::json manifest = read_run_manifest(path);
   manifest["end"] = {{"status", status}, {"reason", reason}, {"step", step_},
                      {"time", h5::iso_now()}};
   if (best_valid_) manifest["end"]["best_valid_loss"] = *best_valid_;

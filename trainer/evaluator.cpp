@@ -47,14 +47,17 @@ EvalResult evaluate(SequenceModelImpl& model, const SongSource& corpus, const st
       const std::vector<StreamCursor> before = batcher.cursors();
       Window w = batcher.next();
       // Not counted: the prime of each song (predictions before skip_predictions).
+      double primed = 0;
       for (int64_t b = 0; b < lanes; ++b)
-        for (int64_t t = 0; t < w.seq_len && before[b].position + t < options.skip_predictions; ++t)
+        for (int64_t t = 0; t < w.seq_len && before[b].position + t < options.skip_predictions; ++t) {
+          primed += w.mask[t * lanes + b];
           w.mask[t * lanes + b] = 0.0f;
+        }
       const WindowTensors t = window_tensors(w);
       auto [logits, next] = model.forward(t.inputs, t.artist, state.masked(w.reset), {});
       state = next;
       sums[0] += model.loss_sum(logits, t.targets, t.mask).item<double>();
-      sums[1] += t.mask.sum().item<double>();
+      sums[1] += static_cast<double>(w.count) - primed;
       std::set<int64_t> present;  // the artists of this window's lanes
       for (int64_t b = 0; b < lanes; ++b)
         if (w.artist[b] >= 0 && w.artist[b] < A) present.insert(w.artist[b]);

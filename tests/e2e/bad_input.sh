@@ -66,6 +66,9 @@ expect_exit 2 "vocabulary differs" -- "$CHORUS" eval --checkpoint "$WORK/run" --
 "$CHORUS" eval --checkpoint "$WORK/run" --data "$WORK/same.h5" --split train | grep -q '"bpc"' \
   || fail "eval on a file prepared with --vocab-from"
 
+expect_exit 2 "prime-symbols" -- "$CHORUS" eval --checkpoint "$WORK/run" --data "$WORK/same.h5" \
+  --split train --prime-symbols -1
+
 step "baseline refuses bad options by name"
 expect_exit 2 "ngram needs an order in 2" -- "$CHORUS" baseline --data "$WORK/same.h5" --model ngram --order 1
 expect_exit 2 "got 'trigram'" -- "$CHORUS" baseline --data "$WORK/same.h5" --model trigram
