@@ -49,6 +49,11 @@ CorpusReader::CorpusReader(const std::string& path) : SongSource(path), h5_(new 
     }
 
     Id cps_ds = h5::open_dataset(file, "vocab/code_points", path);
+    const int64_t n_cps = h5::dataset_length(cps_ds.get(), path, "/vocab/code_points");
+    if (n_cps > static_cast<int64_t>(kMaxVocabularyCodePoints)) {
+      throw InputError(path + ": /vocab/code_points holds " + std::to_string(n_cps) +
+                       " entries, over the limit of " + std::to_string(kMaxVocabularyCodePoints));
+    }
     auto cps = h5::read_all<uint32_t>(cps_ds.get(), H5T_NATIVE_UINT32, path, "/vocab/code_points");
     for (size_t i = 0; i < cps.size(); ++i) {
       // Ids are positions, so an unsorted list would silently renumber every symbol.

@@ -20,6 +20,12 @@ namespace {
 constexpr size_t kChunkBytes = 1 << 16;
 constexpr size_t kTitleCodePoints = 60;
 
+std::string too_long(const std::string& path, int64_t line, const char* what) {
+  return path + ":" + std::to_string(line) + ": " + what + " starting here is longer than " +
+         std::to_string(kMaxSongBytes >> 20) + " MiB (songs are a few KiB: an unbalanced quote or "
+         "a missing separator?)";
+}
+
 using FilePtr = std::unique_ptr<FILE, int (*)(FILE*)>;
 
 FilePtr open_or_throw(const std::string& path) {
@@ -59,6 +65,7 @@ struct CsvState {
   int64_t line = 1;            // line of the byte being fed
   int64_t record_line = 1;     // line where the current record started
   int64_t field_line = 1;      // line where the current field started (unterminated quotes)
+  size_t record_bytes = 0;     // bytes fed since the last record ended (kMaxSongBytes)
   bool between_records = true;
   bool header_done = false;
   size_t header_fields = 0;
@@ -102,6 +109,7 @@ void on_record(int /*terminator*/, void* user) {
   if (!st->error.empty()) return;
   st->start_record_if_needed();  // a record of one empty field still counts
   st->between_records = true;
+  st->record_bytes = 0;
   const std::string where = st->path + ":" + std::to_string(st->record_line) + ": ";
   if (!st->header_done) {
     st->header_done = true;
@@ -160,6 +168,8 @@ void read_csv(const std::string& path, const std::function<void(const RawSong&)>
         for (size_t k = 0; k < len && !content; ++k) content = seg[k] != '\r' && seg[k] != '\n';
         if (content) st.start_record_if_needed();
       }
+      st.record_bytes += len;
+      if (st.record_bytes > kMaxSongBytes) throw InputError(too_long(path, st.record_line, "the record"));
       if (csv_parse(&parser, seg, len, &on_field, &on_record, &st) != len) {
         drain();
         throw InputError(path + ":" + std::to_string(st.line) + ": malformed CSV (" +
@@ -229,12 +239,14 @@ void read_fortune(const std::string& path, const std::function<void(const RawSon
   std::vector<std::string> entry;
   std::string partial;
   int64_t line = 0, entry_line = 1;
+  size_t entry_bytes = 0;
   auto on_line = [&](std::string l) {
     ++line;
     if (l == "%" || l == "%\r") {
       sink(make_fortune(std::move(entry), entry_line));
       entry.clear();
       entry_line = line + 1;
+      entry_bytes = 0;
     } else {
       if (line == 1) l = strip_bom(std::move(l));
       entry.push_back(std::move(l));
@@ -244,12 +256,11 @@ void read_fortune(const std::string& path, const std::function<void(const RawSon
     size_t i = 0;
     while (i < n) {
       const void* nl = std::memchr(data + i, '\n', n - i);
-      if (!nl) {
-        partial.append(data + i, n - i);
-        break;
-      }
-      const size_t end = static_cast<size_t>(static_cast<const char*>(nl) - data);
+      const size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - data) : n;
+      entry_bytes += end - i + 1;
+      if (entry_bytes > kMaxSongBytes) throw InputError(too_long(path, entry_line, "the entry"));
       partial.append(data + i, end - i);
+      if (!nl) break;
       on_line(std::move(partial));
       partial.clear();
       i = end + 1;

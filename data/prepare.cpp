@@ -1,6 +1,7 @@
 // `chorus prepare lyrics`: raw lyrics -> HDF5 corpus in two streaming passes (count, then encode).
 // Invariants: a song's split depends only on its (artist, title), never on which other songs or
-// artists are present; the output appears (by rename) only when complete, and nothing is left
+// artists are present, except that a group of near-duplicates shares the split of its
+// representative (data/near_duplicates.h); the output appears (by rename) only when complete, and nothing is left
 // behind on failure.
 #include "data/prepare.h"
 
@@ -18,6 +19,7 @@
 #include "data/errors.h"
 #include "data/files.h"
 #include "data/hash.h"
+#include "data/near_duplicates.h"
 #include "data/text.h"
 
 namespace chorus {
@@ -50,6 +52,55 @@ void validate(const PrepareLyricsOptions& o) {
     throw InputError("prepare lyrics: valid_fraction + test_fraction must be at most 1");
   }
   if (o.min_songs < 0) throw InputError("prepare lyrics: min_songs must be >= 0");
+  if (!(o.near_duplicate_overlap >= 0.0 && o.near_duplicate_overlap <= 1.0)) {
+    throw InputError("prepare lyrics: near_duplicate_overlap must be in [0, 1] (0 turns grouping off)");
+  }
+}
+
+// What pass 1 keeps of a song.
+struct SongRecord {
+  std::string artist;
+  std::string key;                    // artist + '\x1f' + title, the split hash's input
+  std::vector<char32_t> chars;        // distinct code points (without --vocab-from)
+  std::vector<uint64_t> fingerprint;  // near-duplicate shingles (when grouping)
+};
+
+// Each song's split: its own hash's split, or, in a group of near-duplicates, the split of the
+// group's representative (data/near_duplicates.h), so that copies never straddle splits.
+struct SplitPlan {
+  std::vector<std::string> split;  // per song of pass 1
+  int64_t groups = 0, grouped_songs = 0, moved = 0;
+};
+
+template <typename Kept>
+SplitPlan plan_splits(const std::vector<SongRecord>& songs, const Kept& kept,
+                      const PrepareLyricsOptions& o) {
+  SplitPlan plan;
+  for (const auto& s : songs) plan.split.push_back(split_of_key(s.key, o.valid_fraction, o.test_fraction));
+  if (!(o.near_duplicate_overlap > 0.0)) return plan;
+  std::vector<size_t> index;  // the kept songs: dropped artists take no part in the grouping
+  std::vector<std::vector<uint64_t>> prints;
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < songs.size(); ++i) {
+    if (!kept(songs[i].artist)) continue;
+    index.push_back(i);
+    prints.push_back(songs[i].fingerprint);
+    keys.push_back(songs[i].key);
+  }
+  NearDuplicateOptions nd;
+  nd.min_overlap = o.near_duplicate_overlap;
+  const std::vector<int64_t> rep = group_near_duplicates(prints, keys, nd);
+  std::map<int64_t, int64_t> sizes;
+  for (int64_t r : rep) ++sizes[r];
+  for (size_t k = 0; k < index.size(); ++k) {
+    if (sizes[rep[k]] < 2) continue;
+    ++plan.grouped_songs;
+    if (rep[k] == static_cast<int64_t>(k)) ++plan.groups;
+    const std::string split = split_of_key(keys[rep[k]], o.valid_fraction, o.test_fraction);
+    if (split != plan.split[index[k]]) ++plan.moved;
+    plan.split[index[k]] = split;
+  }
+  return plan;
 }
 
 struct SplitStats {
@@ -97,25 +148,31 @@ nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream&
   const bool reuse = !options.vocab_from.empty();
   if (reuse) load_vocab_from(options.vocab_from, &reused_vocab, &reused_artists);
 
-  // Pass 1: checksum, song counts per artist, and the code points of each artist's training
-  // songs (kept per artist so artists dropped by min_songs add nothing to the vocabulary).
+  // Pass 1: checksum, song counts per artist, and per song its key, its distinct code points (for
+  // the vocabulary, from the training split of kept artists only) and its near-duplicate
+  // fingerprint. Splits are settled after the pass, once near-duplicate groups are known.
   const std::string sha = sha256_file(input);
   std::map<std::string, int64_t> counts;
-  std::map<std::string, std::set<char32_t>> train_chars;
+  std::vector<SongRecord> songs;
   int64_t empty_songs = 0;
+  const bool group = options.near_duplicate_overlap > 0.0;
   read_lyrics(input, options.format, [&](const RawSong& song) {
     if (!selected(song.artist)) return;
     const std::u32string text = normalise_song(song.text);
     if (text.empty()) return;
     ++counts[song.artist];
-    if (!reuse && split_of(song.artist, song.title, options.valid_fraction, options.test_fraction) == "train") {
-      train_chars[song.artist].insert(text.begin(), text.end());
+    SongRecord r{song.artist, song.artist + '\x1f' + song.title, {}, {}};
+    if (!reuse) {
+      r.chars.assign(text.begin(), text.end());
+      std::sort(r.chars.begin(), r.chars.end());
+      r.chars.erase(std::unique(r.chars.begin(), r.chars.end()), r.chars.end());
     }
+    if (group) r.fingerprint = song_fingerprint(text);
+    songs.push_back(std::move(r));
   });
   for (const auto& name : options.artists) {
     if (!counts.count(name)) log << "warning: artist \"" << name << "\" has no songs in " << input << "\n";
   }
-
   // Artist ids: the reused list (the model's embedding) or the kept artists sorted by name.
   std::vector<std::string> artists;
   std::map<std::string, int32_t> artist_id;
@@ -139,11 +196,22 @@ nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream&
     auto c = counts.find(artist);
     return c != counts.end() && c->second >= options.min_songs && artist_id.count(artist) > 0;
   };
+  const SplitPlan plan = plan_splits(songs, kept, options);
+  if (plan.grouped_songs > 0) {
+    log << "near-duplicates: " << plan.grouped_songs << " songs in " << plan.groups
+        << " groups kept within one split each (" << plan.moved
+        << " moved from their own hash's split)\n";
+  }
   Vocab vocab = reused_vocab;
   if (!reuse) {
     std::set<char32_t> chars;
-    for (const auto& [name, set] : train_chars) {
-      if (kept(name)) chars.insert(set.begin(), set.end());
+    for (size_t i = 0; i < songs.size(); ++i) {
+      if (kept(songs[i].artist) && plan.split[i] == "train") chars.insert(songs[i].chars.begin(), songs[i].chars.end());
+    }
+    if (chars.size() > kMaxVocabularyCodePoints) {
+      throw InputError(input + ": the training songs hold " + std::to_string(chars.size()) +
+                       " distinct characters, over the limit of " +
+                       std::to_string(kMaxVocabularyCodePoints) + " (is this really lyrics?)");
     }
     vocab = Vocab(std::vector<char32_t>(chars.begin(), chars.end()));
   }
@@ -164,12 +232,14 @@ nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream&
                          {"min_songs", options.min_songs},
                          {"valid_fraction", options.valid_fraction},
                          {"test_fraction", options.test_fraction},
+                         {"near_duplicate_overlap", options.near_duplicate_overlap},
                          {"vocab_from", options.vocab_from}};
   nlohmann::json provenance = {{"source", input}, {"source_sha256", sha}, {"options", opts.dump()}};
   const std::string tmp = options.output + ".tmp";
   std::map<std::string, SplitStats> stats;
   try {
     CorpusWriter writer(tmp, vocab, artists, provenance);
+    size_t ordinal = 0;
     read_lyrics(input, options.format, [&](const RawSong& song) {
       if (!selected(song.artist)) return;
       const std::u32string text = normalise_song(song.text);
@@ -177,9 +247,13 @@ nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream&
         ++empty_songs;
         return;
       }
+      // Pass 2 sees the songs of pass 1 in the same order, unless the file changed in between.
+      if (ordinal >= songs.size() || songs[ordinal].key != song.artist + '\x1f' + song.title) {
+        throw InputError(input + ": changed while being read (song \"" + song.title + "\" by " +
+                         song.artist + ")");
+      }
+      const std::string& split = plan.split[ordinal++];
       if (!kept(song.artist)) return;
-      const std::string split =
-          split_of(song.artist, song.title, options.valid_fraction, options.test_fraction);
       std::vector<int32_t> ids;
       ids.reserve(text.size());
       SplitStats& st = stats[split];
@@ -204,6 +278,9 @@ nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream&
                             {"vocab_size", vocab.size()},
                             {"artists", artists.size()},
                             {"skipped_empty", empty_songs},
+                            {"near_duplicates", {{"songs", plan.grouped_songs},
+                                                 {"groups", plan.groups},
+                                                 {"moved", plan.moved}}},
                             {"splits", nlohmann::json::object()}};
   log << "prepared " << options.output << " from " << input << " (sha256 " << sha.substr(0, 16)
       << "...)\n";

@@ -19,6 +19,10 @@ struct PrepareLyricsOptions {
   int64_t min_songs = 1;                      // drop artists with fewer songs (after the filter)
   double valid_fraction = 0.05;               // by stable hash of (artist, song), see split_of()
   double test_fraction = 0.05;
+  // Near-duplicate songs (data/near_duplicates.h) whose shared shingles are at least this
+  // fraction of the smaller song's are kept in one split: the split of the group member with the
+  // smallest (artist, title). 0 turns the grouping off (every song by its own hash).
+  double near_duplicate_overlap = 0.3;
   std::string vocab_from;                     // reuse vocabulary (+ artists) of a .h5 or checkpoint dir
 };
 

@@ -39,6 +39,10 @@ void SplitIndex::check_offsets(int64_t rows, const std::string& where,
   for (size_t i = 1; i < offsets.size(); ++i) {
     if (offsets[i] < offsets[i - 1])
       throw InputError(where + "offsets decrease at " + std::to_string(i));
+    if (offsets[i] - offsets[i - 1] > kMaxSongLength)
+      throw InputError(where + "song " + std::to_string(i - 1) + " holds " +
+                       std::to_string(offsets[i] - offsets[i - 1]) + " " + rows_name +
+                       ", over the limit of " + std::to_string(kMaxSongLength));
   }
   if (offsets.back() != rows) {
     throw InputError(where + "offsets end at " + std::to_string(offsets.back()) + " but " +

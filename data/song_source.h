@@ -11,6 +11,10 @@
 namespace chorus {
 
 // The small per-split index, read whole: offsets and artist ids (not the symbols).
+// No song of a corpus file may be longer than this many symbols or frames (a crafted file must
+// not make a reader allocate gigabytes; real songs have thousands).
+constexpr int64_t kMaxSongLength = int64_t{1} << 24;
+
 struct SplitIndex {
   std::string name;
   std::vector<int64_t> offsets;  // size songs()+1
@@ -18,8 +22,9 @@ struct SplitIndex {
   int64_t songs() const { return static_cast<int64_t>(artist.size()); }
   int64_t song_length(int64_t i) const { return offsets[i + 1] - offsets[i]; }
   int64_t symbols() const { return offsets.empty() ? 0 : offsets.back(); }
-  // Structure check on opening a file: offsets start at 0, never decrease and end at `rows`
-  // (the length of the split's data, called `rows_name` in messages). InputError after `where`.
+  // Structure check on opening a file: offsets start at 0, never decrease, no song is longer than
+  // kMaxSongLength, and they end at `rows` (the length of the split's data, called `rows_name` in
+  // messages). InputError after `where`.
   void check_offsets(int64_t rows, const std::string& where, const std::string& rows_name) const;
 };
 

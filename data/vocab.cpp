@@ -15,6 +15,11 @@ namespace chorus {
 Vocab::Vocab(std::vector<char32_t> code_points) : code_points_(std::move(code_points)) {
   std::sort(code_points_.begin(), code_points_.end());
   code_points_.erase(std::unique(code_points_.begin(), code_points_.end()), code_points_.end());
+  if (code_points_.size() > kMaxVocabularyCodePoints) {
+    throw InputError("a vocabulary of " + std::to_string(code_points_.size()) +
+                     " distinct code points is over the limit of " +
+                     std::to_string(kMaxVocabularyCodePoints) + " (is the input really text?)");
+  }
   ids_.reserve(code_points_.size());
   for (size_t i = 0; i < code_points_.size(); ++i) {
     ids_.emplace(code_points_[i], static_cast<int32_t>(i) + kFirstCodePoint);

@@ -9,6 +9,10 @@
 
 namespace chorus {
 
+// The most code points a vocabulary may hold (a binary file read as lyrics, or a crafted corpus,
+// must not make an output layer of millions of rows).
+constexpr size_t kMaxVocabularyCodePoints = size_t{1} << 16;
+
 class Vocab {
  public:
   static constexpr int32_t kEndOfSong = 0;
@@ -16,7 +20,8 @@ class Vocab {
   static constexpr int32_t kFirstCodePoint = 2;
 
   Vocab() = default;
-  // Ids 2.. are the given code points in ascending order (duplicates removed).
+  // Ids 2.. are the given code points in ascending order (duplicates removed). InputError when
+  // more than kMaxVocabularyCodePoints remain.
   explicit Vocab(std::vector<char32_t> code_points);
 
   int32_t size() const { return static_cast<int32_t>(code_points_.size()) + kFirstCodePoint; }

@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   lyrics->add_option("--valid-fraction", prep.valid_fraction)->capture_default_str();
   lyrics->add_option("--test-fraction", prep.test_fraction)->capture_default_str();
+  lyrics->add_option("--near-duplicates", prep.near_duplicate_overlap,
+                     "keep songs sharing this fraction of their text in one split (0 = off)")
+      ->capture_default_str();
   lyrics->add_option("--vocab-from", prep.vocab_from,
                      "reuse the vocabulary of a corpus .h5 or a checkpoint");
 

@@ -69,6 +69,7 @@ Config read_checkpoint_config(const std::string& dir) {
 }  // namespace
 
 std::string Trainer::save_checkpoint(bool best) {
+  UntimedCollectives untimed(comm_);  // rank 0 writes the shared files while the others wait
   if (comm_.rank() == 0) store_.begin(step_);
   comm_.barrier();
   const std::string dir = store_.staging_path(step_);

@@ -1,13 +1,16 @@
 // MPI implementation of the communicator. Every call is a collective that all ranks enter in the
-// same order; errors abort the whole job (MPI_ERRORS_ARE_FATAL), so no rank waits forever on a
-// peer that failed inside MPI.
+// same order; errors abort the whole job (MPI_ERRORS_ARE_FATAL), and a timed collective that a
+// peer never reaches aborts it too (the stall watchdog), so no rank waits forever.
 #include "trainer/communicator.h"
 
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
+#include <cstdio>
 #include <functional>
+#include <sstream>
 #include <stdexcept>
 
 namespace chorus {
@@ -21,6 +24,8 @@ void in_slices(T* data, size_t count, const std::function<void(T*, int)>& op) {
     op(data + done, static_cast<int>(std::min(kSlice, count - done)));
 }
 
+constexpr int kArriveTag = 7, kPingTag = 8;
+
 }  // namespace
 
 MpiCommunicator::MpiCommunicator(MPI_Comm comm) : comm_(comm) {
@@ -29,46 +34,178 @@ MpiCommunicator::MpiCommunicator(MPI_Comm comm) : comm_(comm) {
   if (!initialised) throw std::logic_error("MpiCommunicator: MPI is not initialised");
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
+  MPI_Comm_dup(comm_, &beats_);
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized && beats_ != MPI_COMM_NULL) MPI_Comm_free(&beats_);
+}
+
+void MpiCommunicator::set_timeout(double seconds) {
+  if (!(seconds >= 0)) throw std::invalid_argument("set_timeout: seconds must be >= 0");
+  timed_ = false;
+  char name[MPI_MAX_PROCESSOR_NAME] = {};
+  int length = 0;
+  MPI_Get_processor_name(name, &length);
+  hosts_ = all_gather(std::string(name, static_cast<size_t>(length)));
+  timeout_s_ = seconds;
+  timed_ = true;
+}
+
+void MpiCommunicator::complete(MPI_Request* request, const char* what) {
+  if (!timed_ || timeout_s_ <= 0 || size_ == 1) {
+    MPI_Wait(request, MPI_STATUS_IGNORE);
+    return;
+  }
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const auto deadline = start + std::chrono::duration<double>(timeout_s_);
+  // Pings every `period` while waiting: a peer that entered but then went silent is stopped.
+  const auto period = std::chrono::duration<double>(std::min(1.0, timeout_s_ / 8));
+  const long long sequence = ++sequence_;
+  struct Peer {
+    int rank;
+    long long arrival = 0, ping = 0;
+    MPI_Request arrived = MPI_REQUEST_NULL, pinged = MPI_REQUEST_NULL;
+    Clock::time_point heard;
+  };
+  std::vector<Peer> peers;
+  std::vector<MPI_Request> sends;
+  for (int r = 0; r < size_; ++r)
+    if (r != rank_) peers.push_back({r, 0, 0, MPI_REQUEST_NULL, MPI_REQUEST_NULL, start});
+  for (Peer& p : peers) {  // `peers` no longer grows: the buffers below stay put
+    MPI_Irecv(&p.arrival, 1, MPI_LONG_LONG, p.rank, kArriveTag, beats_, &p.arrived);
+    MPI_Irecv(&p.ping, 1, MPI_LONG_LONG, p.rank, kPingTag, beats_, &p.pinged);
+    sends.emplace_back();
+    MPI_Isend(&sequence, 1, MPI_LONG_LONG, p.rank, kArriveTag, beats_, &sends.back());
+  }
+  auto next_ping = start + period;
+  for (unsigned spins = 1;; ++spins) {
+    int done = 0;
+    MPI_Test(request, &done, MPI_STATUS_IGNORE);
+    if (done) break;
+    if (spins % 1024 != 0) continue;
+    const auto now = Clock::now();
+    for (Peer& p : peers) {
+      int got = 0;
+      MPI_Test(&p.pinged, &got, MPI_STATUS_IGNORE);
+      if (!got) continue;
+      p.heard = now;
+      MPI_Irecv(&p.ping, 1, MPI_LONG_LONG, p.rank, kPingTag, beats_, &p.pinged);
+    }
+    if (now >= next_ping) {
+      for (const Peer& p : peers) {
+        sends.emplace_back();
+        MPI_Isend(&sequence, 1, MPI_LONG_LONG, p.rank, kPingTag, beats_, &sends.back());
+      }
+      next_ping = now + period;
+    }
+    if (now > deadline) {
+      std::vector<std::string> culprits;
+      const double silent_limit = 3 * period.count();
+      for (Peer& p : peers) {
+        int arrived = 0;
+        MPI_Test(&p.arrived, &arrived, MPI_STATUS_IGNORE);
+        const double silent = std::chrono::duration<double>(now - p.heard).count();
+        if (!arrived) {
+          culprits.push_back("rank " + std::to_string(p.rank) + " (" + host(p.rank) +
+                             ") has not arrived");
+        } else if (silent > silent_limit) {
+          std::ostringstream m;
+          m << "rank " << p.rank << " (" << host(p.rank) << ") arrived, then went silent for "
+            << static_cast<int>(silent) << " s";
+          culprits.push_back(m.str());
+        }
+      }
+      stalled(what, culprits);
+    }
+  }
+  // Pings not yet received are withdrawn; arrivals and sends complete (8-byte eager messages).
+  for (Peer& p : peers) {
+    MPI_Cancel(&p.pinged);
+    MPI_Wait(&p.pinged, MPI_STATUS_IGNORE);
+    MPI_Wait(&p.arrived, MPI_STATUS_IGNORE);
+  }
+  MPI_Waitall(static_cast<int>(sends.size()), sends.data(), MPI_STATUSES_IGNORE);
+}
+
+std::string MpiCommunicator::host(int rank) const {
+  return static_cast<size_t>(rank) < hosts_.size() ? hosts_[rank] : std::string("?");
+}
+
+void MpiCommunicator::stalled(const char* what, const std::vector<std::string>& culprits) const {
+  std::ostringstream m;
+  m << "chorus [" << host(rank_) << ":" << rank_ << "]: error: the " << what
+    << (context_.empty() ? "" : " of " + context_) << " has waited " << timeout_s_
+    << " s (dist.timeout_s) for its peers: ";
+  if (culprits.empty()) m << "every peer entered it and is still answering";
+  for (size_t i = 0; i < culprits.size(); ++i) m << (i ? "; " : "") << culprits[i];
+  m << ". Ending the job; resume from the last complete checkpoint with --resume.\n";
+  std::fputs(m.str().c_str(), stderr);
+  std::fflush(stderr);
+  MPI_Abort(MPI_COMM_WORLD, 1);
+  std::abort();  // MPI_Abort does not return; this satisfies [[noreturn]]
 }
 
 void MpiCommunicator::all_reduce_sum(float* data, size_t count) {
   in_slices<float>(data, count, [this](float* p, int n) {
-    MPI_Allreduce(MPI_IN_PLACE, p, n, MPI_FLOAT, MPI_SUM, comm_);
+    MPI_Request request;
+    MPI_Iallreduce(MPI_IN_PLACE, p, n, MPI_FLOAT, MPI_SUM, comm_, &request);
+    complete(&request, "all-reduce");
   });
 }
 
 void MpiCommunicator::all_reduce_sum(double* data, size_t count) {
   in_slices<double>(data, count, [this](double* p, int n) {
-    MPI_Allreduce(MPI_IN_PLACE, p, n, MPI_DOUBLE, MPI_SUM, comm_);
+    MPI_Request request;
+    MPI_Iallreduce(MPI_IN_PLACE, p, n, MPI_DOUBLE, MPI_SUM, comm_, &request);
+    complete(&request, "all-reduce");
   });
 }
 
 void MpiCommunicator::broadcast(float* data, size_t count, int root) {
-  in_slices<float>(data, count,
-                   [this, root](float* p, int n) { MPI_Bcast(p, n, MPI_FLOAT, root, comm_); });
+  in_slices<float>(data, count, [this, root](float* p, int n) {
+    MPI_Request request;
+    MPI_Ibcast(p, n, MPI_FLOAT, root, comm_, &request);
+    complete(&request, "broadcast");
+  });
 }
 
 void MpiCommunicator::broadcast(std::string* text, int root) {
   long long n = static_cast<long long>(text->size());
-  MPI_Bcast(&n, 1, MPI_LONG_LONG, root, comm_);
+  MPI_Request request;
+  MPI_Ibcast(&n, 1, MPI_LONG_LONG, root, comm_, &request);
+  complete(&request, "broadcast");
   text->resize(static_cast<size_t>(n));
-  if (n > 0) MPI_Bcast(text->data(), static_cast<int>(n), MPI_CHAR, root, comm_);
+  if (n > 0) {
+    MPI_Ibcast(text->data(), static_cast<int>(n), MPI_CHAR, root, comm_, &request);
+    complete(&request, "broadcast");
+  }
 }
 
-void MpiCommunicator::barrier() { MPI_Barrier(comm_); }
+void MpiCommunicator::barrier() {
+  MPI_Request request;
+  MPI_Ibarrier(comm_, &request);
+  complete(&request, "barrier");
+}
 
 std::vector<std::string> MpiCommunicator::all_gather(const std::string& text) {
   int n = static_cast<int>(text.size());
   std::vector<int> sizes(size_), displs(size_);
-  MPI_Allgather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, comm_);
+  MPI_Request request;
+  MPI_Iallgather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, comm_, &request);
+  complete(&request, "all-gather");
   int total = 0;
   for (int r = 0; r < size_; ++r) {
     displs[r] = total;
     total += sizes[r];
   }
   std::string all(static_cast<size_t>(total), '\0');
-  MPI_Allgatherv(text.data(), n, MPI_CHAR, all.data(), sizes.data(), displs.data(), MPI_CHAR,
-                 comm_);
+  MPI_Iallgatherv(text.data(), n, MPI_CHAR, all.data(), sizes.data(), displs.data(), MPI_CHAR,
+                  comm_, &request);
+  complete(&request, "all-gather");
   std::vector<std::string> out;
   for (int r = 0; r < size_; ++r) out.push_back(all.substr(displs[r], sizes[r]));
   return out;

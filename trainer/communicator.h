@@ -23,13 +23,54 @@ class Communicator {
   virtual void barrier() = 0;
   // Every rank's string, in rank order (small strings: host names, error texts).
   virtual std::vector<std::string> all_gather(const std::string& text) = 0;
+
+  // The stall watchdog (see MpiCommunicator); the defaults do nothing, for one-rank fakes.
+  // A collective: every rank calls it with the same seconds (0 = no deadline); timing starts on.
+  virtual void set_timeout(double /*seconds*/) {}
+  // What the next collectives belong to, for the timeout message ("step 37").
+  virtual void set_context(const std::string& /*what*/) {}
+  // While false, collectives wait without a deadline (checkpoint writes, validation, sampling:
+  // work that one rank may legitimately take long over). Prefer the UntimedCollectives guard.
+  virtual void set_timed(bool /*timed*/) {}
+  virtual bool timed() const { return false; }
 };
 
+// Collectives in this scope are not timed; the previous setting comes back at scope exit.
+class UntimedCollectives {
+ public:
+  explicit UntimedCollectives(Communicator& comm) : comm_(comm), was_(comm.timed()) {
+    comm_.set_timed(false);
+  }
+  ~UntimedCollectives() { comm_.set_timed(was_); }
+  UntimedCollectives(const UntimedCollectives&) = delete;
+  UntimedCollectives& operator=(const UntimedCollectives&) = delete;
+
+ private:
+  Communicator& comm_;
+  bool was_;
+};
+
+// Collectives are started non-blocking and completed by polling. With a timeout set (the
+// trainer sets dist.timeout_s), a timed collective that has not completed within it ends the job:
+// the message names the collective, the context and the culprits, then MPI_Abort. Culprits come
+// from heartbeats on a duplicate communicator: each rank tells every peer as it enters a timed
+// collective (2 (N-1) messages of 8 bytes per collective), and pings its peers every
+// min(1 s, timeout/8) while it waits. A peer that has not arrived, or arrived and has not pinged
+// for three periods, is named. A rank that dies is mpirun's to report (it ends the job); a rank
+// that stalls (SIGSTOP, a hung file system) is this watchdog's.
 class MpiCommunicator : public Communicator {
  public:
   // MPI must be initialised (see Runtime). Tests pass MPI_COMM_SELF to run a 1-rank job beside
   // a 2-rank one in the same mpiexec.
   explicit MpiCommunicator(MPI_Comm comm = MPI_COMM_WORLD);
+  ~MpiCommunicator() override;
+  MpiCommunicator(const MpiCommunicator&) = delete;
+  MpiCommunicator& operator=(const MpiCommunicator&) = delete;
+  // Also gathers the host names that the timeout message prints.
+  void set_timeout(double seconds) override;
+  void set_context(const std::string& what) override { context_ = what; }
+  void set_timed(bool timed) override { timed_ = timed; }
+  bool timed() const override { return timed_; }
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   void all_reduce_sum(float* data, size_t count) override;
@@ -40,8 +81,19 @@ class MpiCommunicator : public Communicator {
   std::vector<std::string> all_gather(const std::string& text) override;
 
  private:
+  // Completes a started collective: MPI_Wait, or polling against the deadline when timed.
+  void complete(MPI_Request* request, const char* what);
+  [[noreturn]] void stalled(const char* what, const std::vector<std::string>& culprits) const;
+  std::string host(int rank) const;
+
   MPI_Comm comm_;
+  MPI_Comm beats_ = MPI_COMM_NULL;  // heartbeats, apart from the collectives' traffic
   int rank_ = 0, size_ = 1;
+  double timeout_s_ = 0;
+  bool timed_ = false;
+  long long sequence_ = 0;  // timed collectives so far, the same on every rank
+  std::string context_;
+  std::vector<std::string> hosts_;
 };
 
 }  // namespace chorus

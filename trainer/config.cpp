@@ -91,6 +91,7 @@ const std::vector<Field>& fields() {
       {CHORUS_FIELD(sample, temperature), Rule::kPositive},
       {CHORUS_FIELD(sample, method), Rule::kAny, {"multinomial", "gumbel", "argmax"}},
       {CHORUS_FIELD(sample, artist)},
+      {CHORUS_FIELD(dist, timeout_s), Rule::kNonNegative},
   };
   return kFields;
 }

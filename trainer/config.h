@@ -85,6 +85,13 @@ struct SampleConfig {
   std::string artist;                   // condition: artist — artist name ("" = the first artist)
 };
 
+struct DistConfig {
+  // A collective of the training step that has not completed after this many seconds ends the
+  // job, naming the ranks that never arrived (a stalled rank: SIGSTOP, a hung file system);
+  // checkpoint writes, validation and sampling are not timed. 0 = wait forever. Default 300.
+  double timeout_s = 300;
+};
+
 struct Config {
   RunConfig run;
   DataConfig data;
@@ -95,6 +102,7 @@ struct Config {
   CheckpointConfig checkpoint;
   LogConfig log;
   SampleConfig sample;
+  DistConfig dist;
 };
 
 // Reads a YAML file, applies "section.key=value" overrides in order, validates.

@@ -99,6 +99,7 @@ WindowDropout Trainer::dropout_for(const Window& window, int64_t window_index) c
 StepResult Trainer::step() {
   StepResult r;
   r.step = step_ + 1;
+  comm_.set_context("step " + std::to_string(r.step));
   r.lr = learning_rate(config_.optim, r.step, config_.train.steps);
   for (auto& group : optimizer_->param_groups())
     static_cast<torch::optim::AdamOptions&>(group.options()).lr(r.lr);
@@ -164,6 +165,7 @@ StepResult Trainer::step() {
 }
 
 EvalResult Trainer::validate() {
+  UntimedCollectives untimed(comm_);  // one rank may be slower at it than its peers
   return evaluate(*model_, corpus_, config_.data.valid_split, config_.eval.max_symbols,
                   config_.eval.batch_size, config_.train.seq_len, comm_);
 }
@@ -236,7 +238,14 @@ void Trainer::truncate_metrics_after(int64_t step) {
 }
 
 void Trainer::write_sample() {
-  if (comm_.rank() != 0) return;
+  // Rank 0 samples while the others wait here, untimed, rather than in the next step's timed
+  // all-reduce.
+  UntimedCollectives untimed(comm_);
+  if (comm_.rank() == 0) write_sample_file();
+  comm_.barrier();
+}
+
+void Trainer::write_sample_file() {
   fs::create_directories(config_.run.dir + "/samples");
   std::ostringstream name;
   name << config_.run.dir << "/samples/step-" << std::setw(8) << std::setfill('0') << step_;
@@ -266,6 +275,7 @@ void Trainer::write_sample() {
 int Trainer::run(const nlohmann::json& run_info) {
   if (comm_.rank() == 0) fs::create_directories(config_.run.dir);
   write_run_manifest(run_info);
+  comm_.set_timeout(config_.dist.timeout_s);
   using Clock = std::chrono::steady_clock;
   auto interval_start = Clock::now();
   double interval_symbols = 0;

@@ -82,6 +82,7 @@ class Trainer {
   void append_metrics(const nlohmann::json& record);
   void truncate_metrics_after(int64_t step);
   void write_sample();
+  void write_sample_file();
   void write_run_manifest(const nlohmann::json& run_info);
   // Adds {"end": {"status", "reason", "step", "best_valid_loss", "time"}} to manifest.json.
   void record_run_end(const std::string& status, const std::string& reason);

@@ -84,6 +84,7 @@ Config all_changed() {
   c.sample.temperature = 2.5;
   c.sample.method = "gumbel";
   c.sample.artist = "123";     // a number-looking name, must stay a string
+  c.dist.timeout_s = 2.5;
   return c;
 }
 
@@ -99,9 +100,9 @@ TEST(Config, Defaults) {
   EXPECT_DOUBLE_EQ(parsed.sample.temperature, 0.8);
 
   const auto rows = config_rows(parsed);
-  ASSERT_EQ(rows.size(), 42u);  // one per field of config.h
+  ASSERT_EQ(rows.size(), 43u);  // one per field of config.h
   EXPECT_EQ(rows.front(), (std::pair<std::string, std::string>{"run.dir", "checkpoints/run"}));
-  EXPECT_EQ(rows.back().first, "sample.artist");
+  EXPECT_EQ(rows.back().first, "dist.timeout_s");
   EXPECT_NE(std::find(rows.begin(), rows.end(),
                       std::pair<std::string, std::string>{"model.hidden_size", "512"}),
             rows.end());

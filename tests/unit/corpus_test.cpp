@@ -165,6 +165,39 @@ TEST_F(CorpusTest, StructuralChecks) {
   EXPECT_EQ(open_error(), "");
 }
 
+TEST_F(CorpusTest, AbsurdSizesAreRefusedBeforeAnythingIsRead) {
+  write_small(path_);
+  {  // one song of 2^24 + 1 symbols: the (sparse) symbols dataset grows, the last offset follows
+    hid_t f = H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "train/symbols", H5P_DEFAULT);
+    const hsize_t total = 200003 + kMaxSongLength + 1;
+    ASSERT_GE(H5Dset_extent(d, &total), 0);
+    H5Dclose(d), H5Fclose(f);
+  }
+  overwrite_int64("train/offsets", 3, 200003 + kMaxSongLength + 1);
+  EXPECT_NE(open_error().find("song 2 holds 16777217 symbols, over the limit of 16777216"),
+            std::string::npos) << open_error();
+
+  write_small(path_);
+  {  // a vocabulary of 65,537 code points
+    hid_t f = H5Fopen(path_.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Ldelete(f, "vocab/code_points", H5P_DEFAULT);
+    std::vector<uint32_t> cps(kMaxVocabularyCodePoints + 1);
+    for (size_t i = 0; i < cps.size(); ++i) cps[i] = static_cast<uint32_t>(i + 32);
+    const hsize_t n = cps.size();
+    hid_t space = H5Screate_simple(1, &n, nullptr);
+    hid_t d = H5Dcreate2(f, "vocab/code_points", H5T_STD_U32LE, space, H5P_DEFAULT, H5P_DEFAULT,
+                         H5P_DEFAULT);
+    H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, cps.data());
+    H5Dclose(d), H5Sclose(space), H5Fclose(f);
+  }
+  EXPECT_NE(open_error().find("/vocab/code_points holds 65537 entries, over the limit"),
+            std::string::npos) << open_error();
+  std::vector<char32_t> many(kMaxVocabularyCodePoints + 1);
+  for (size_t i = 0; i < many.size(); ++i) many[i] = static_cast<char32_t>(i + 32);
+  EXPECT_THROW(Vocab{many}, InputError);
+}
+
 TEST_F(CorpusTest, ArtistAndSymbolIdsAreChecked) {
   {
     CorpusWriter w(path_, vocab_, artists_, {});

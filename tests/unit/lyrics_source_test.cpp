@@ -84,6 +84,23 @@ TEST_F(LyricsSourceTest, UnterminatedQuoteNamesItsLine) {
   EXPECT_NE(msg.find("unterminated"), std::string::npos) << msg;
 }
 
+TEST_F(LyricsSourceTest, ARunawaySongIsRefusedNamingWhereItStarts) {
+  // 17 MiB in one quoted field, as lines of 1 KiB and as one line: an error, not 17 MiB held.
+  const std::string line(1023, 'x');
+  std::string lines;
+  for (size_t i = 0; i < (size_t{17} << 10); ++i) lines += line + "\n";
+  for (const std::string& body : {lines, std::string(size_t{17} << 20, 'y')}) {
+    const std::string path = write("huge.csv", "artist,song,text\nA,Fine,ok\nA,Huge,\"" + body + "\"\n");
+    const std::string msg = error_of(path);
+    EXPECT_NE(msg.find(path + ":3: the record starting here is longer than 16 MiB"), std::string::npos)
+        << msg.substr(0, 300);
+  }
+  const std::string fortune = write("huge", "short\n%\n" + lines + "%\n");
+  const std::string msg = error_of(fortune, LyricsFormat::kFortune);
+  EXPECT_NE(msg.find(fortune + ":3: the entry starting here is longer than 16 MiB"), std::string::npos)
+      << msg.substr(0, 300);
+}
+
 TEST_F(LyricsSourceTest, WrongFieldCountNamesItsLine) {
   const std::string path = write("bad.csv", "artist,song,link,text\nA,One,/1,text\nA,Two,text\n");
   const std::string msg = error_of(path);

@@ -1,0 +1,101 @@
+# Cluster faults injected into a real 2-rank job under mpirun (issue 7): a stalled rank (SIGSTOP)
+# is named by the watchdog within dist.timeout_s; a killed rank (kill -9) ends the job, and
+# --resume reaches the same final loss as a run never interrupted; SIGUSR1 to mpirun and SIGTERM to
+# the ranks (also twice, during checkpoint writes) stop with a complete checkpoint and exit 3, and
+# resume exactly; a truncated newest checkpoint is reported and the previous one used.
+source "$(dirname "$0")/lib/common.bash"
+make_csv "$WORK/songs.csv" 40
+"$CHORUS" prepare lyrics --input "$WORK/songs.csv" --output "$WORK/songs.h5" >/dev/null 2>&1
+STEPS=1000
+args=(--set data.path="$WORK/songs.h5" --set train.steps=$STEPS --set eval.every=0
+      --set sample.every=0 --set log.every=50 --set checkpoint.every=100 --set checkpoint.keep=20
+      --set dist.timeout_s=4)
+train2() {  # train2 RUN_DIR [more args...]: a 2-rank job in the background; sets $job
+  local dir=$1; shift
+  "${MPIRUN[@]}" -np 2 "$CHORUS" train "$SRC/configs/smoke.yaml" "${args[@]}" \
+    --set run.dir="$dir" "$@" > "$dir.out" 2> "$dir.log" &
+  job=$!
+}
+rank_pid() {  # rank_pid MPIRUN_PID RANK
+  local p
+  for p in $(pgrep -P "$1"); do
+    tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2" && { echo "$p"; return; }
+  done
+  return 1
+}
+wait_for() {  # wait_for FILE_GLOB_PATTERN TEXT: until the run log or a path shows progress
+  local i
+  for i in $(seq 300); do eval "$1" && return 0; sleep 0.1; done
+  return 1
+}
+final_loss() { jq -r "select(.split == \"train\" and .step == $STEPS) | .loss" "$1/metrics.jsonl"; }
+newest() { ls -d "$1"/checkpoints/step-* 2>/dev/null | sort | tail -1; }
+
+step "reference: 2 ranks, $STEPS steps, never interrupted"
+train2 "$WORK/ref"
+wait $job || { cat "$WORK/ref.log" >&2; fail "reference run failed"; }
+ref_loss=$(final_loss "$WORK/ref")
+[[ -n $ref_loss ]] || fail "reference run logged no final loss"
+
+step "a stalled rank (SIGSTOP) is named within dist.timeout_s"
+train2 "$WORK/stall"
+wait_for "grep -q '^step ' '$WORK/stall.log'" || fail "no progress before SIGSTOP"
+victim=$(rank_pid $job 1) || fail "rank 1 not found"
+kill -STOP "$victim"
+start=$(date +%s)
+rc=0; wait $job || rc=$?
+took=$(( $(date +%s) - start ))
+kill -CONT "$victim" 2>/dev/null || true
+[[ $rc -ne 0 ]] || fail "job exited 0 with a stalled rank"
+grep -q "has waited 4 s (dist.timeout_s) for its peers: rank 1 " "$WORK/stall.log" \
+  || { cat "$WORK/stall.log" >&2; fail "rank 1 not named"; }
+(( took <= 4 + 20 )) || fail "took ${took}s to end the job (timeout 4s)"
+echo "stalled rank named; job ended ${took}s after SIGSTOP" >&2
+
+step "kill -9 of a rank ends the job; --resume reaches the uninterrupted final loss"
+train2 "$WORK/kill"
+wait_for "[[ -f '$WORK/kill/checkpoints/step-00000100/DONE' ]]" || fail "no first checkpoint"
+kill -KILL "$(rank_pid $job 1)"
+rc=0; wait $job || rc=$?
+[[ $rc -ne 0 ]] || fail "job exited 0 after kill -9"
+grep -qiE "rank 1 .*(signal 9|killed)" "$WORK/kill.log" || { cat "$WORK/kill.log" >&2; fail "the dead rank is not named"; }
+[[ -z $(final_loss "$WORK/kill") ]] || fail "the killed run finished before the kill; nothing tested"
+train2 "$WORK/kill" --resume
+wait $job || { cat "$WORK/kill.log" >&2; fail "resume after kill -9 failed"; }
+grep -q "resumed from" "$WORK/kill.log" || fail "did not resume"
+[[ $(final_loss "$WORK/kill") == "$ref_loss" ]] || fail "final loss $(final_loss "$WORK/kill") != $ref_loss"
+
+step "SIGUSR1 to mpirun: complete checkpoint, exit 3, exact resume"
+train2 "$WORK/usr1"
+wait_for "grep -q '^step 100/' '$WORK/usr1.log'" || fail "no progress"
+kill -USR1 $job
+rc=0; wait $job || rc=$?
+grep -q "stopped on request at step" "$WORK/usr1.log" || { cat "$WORK/usr1.log" >&2; fail "no stop (exit $rc)"; }
+[[ $rc -eq 3 ]] || fail "mpirun exited $rc after SIGUSR1, expected 3"
+"$CHORUS" info "$(newest "$WORK/usr1")" 2>/dev/null | grep -q '"valid":true' || fail "newest checkpoint invalid"
+train2 "$WORK/usr1" --resume
+wait $job || fail "resume after SIGUSR1 failed"
+[[ $(final_loss "$WORK/usr1") == "$ref_loss" ]] || fail "final loss after SIGUSR1 differs"
+
+step "SIGTERM to the ranks, twice, while checkpoints are written at every step"
+train2 "$WORK/term" --set checkpoint.every=1 --set checkpoint.keep=3
+wait_for "grep -q '^step 100/' '$WORK/term.log'" || fail "no progress"
+pids=$(pgrep -P $job)
+kill -TERM $pids; sleep 0.05; kill -TERM $pids 2>/dev/null || true
+rc=0; wait $job || rc=$?
+[[ $rc -eq 3 ]] || { cat "$WORK/term.log" >&2; fail "exit $rc after SIGTERM, expected 3"; }
+for c in "$WORK"/term/checkpoints/step-*; do
+  "$CHORUS" info "$c" 2>/dev/null | grep -q '"valid":true' || fail "$c is not a valid checkpoint"
+done
+train2 "$WORK/term" --resume --set checkpoint.every=100
+wait $job || fail "resume after SIGTERM failed"
+[[ $(final_loss "$WORK/term") == "$ref_loss" ]] || fail "final loss after SIGTERM differs"
+
+step "a truncated newest checkpoint: reported, the previous one used"
+last=$(newest "$WORK/ref")
+truncate -s 100 "$last/model.pt"
+train2 "$WORK/ref" --resume --set train.steps=$((STEPS + 10))
+wait $job || { cat "$WORK/ref.log" >&2; fail "resume past a truncated checkpoint failed"; }
+grep -q "$(basename "$last").*model.pt" "$WORK/ref.log" || { cat "$WORK/ref.log" >&2; fail "truncation not reported"; }
+grep -q "resumed from .*step-00000900 at step 900" "$WORK/ref.log" || fail "did not fall back to step 900"
+echo "PASS" >&2
