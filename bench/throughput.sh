@@ -118,11 +118,12 @@ print(json.dumps({
 EOF
 }
 
-run_chorus() {  # config ranks threads rep
+run_chorus() {  # config ranks threads rep [more --set ...]
   local config=$1 ranks=$2 threads=$3 rep=$4
+  shift 4
   local dir="$TMP/$config-r$rep" log="$TMP/$config-r$rep.log" start end
   local cmd=("$CHORUS" train "$REPO/configs/lyrics.yaml" --set "run.dir=$dir"
-             --set "train.threads=$threads" "${SETS[@]}")
+             --set "train.threads=$threads" "${SETS[@]}" "$@")
   if [[ $ranks -gt 1 ]]; then
     cmd=(mpirun "${ROOT_FLAG[@]}" --oversubscribe --bind-to none -np "$ranks" -x OMP_NUM_THREADS
          "${cmd[@]}")
@@ -150,11 +151,14 @@ run_python() {  # config rep
 }
 
 for rep in $(seq 1 "$REPS"); do
-  for config in chorus-1x2 chorus-2x1 python-1x2; do
+  for config in chorus-1x2 chorus-2x1 chorus-2x1-nowatch python-1x2; do
     echo "throughput.sh: rep $rep/$REPS: $config ($STEPS steps)" >&2
     case $config in
       chorus-1x2) run_chorus "$config" 1 2 "$rep" >>"$OUT" ;;
       chorus-2x1) run_chorus "$config" 2 1 "$rep" >>"$OUT" ;;
+      # The same without the stall watchdog: blocking MPI_Allreduce instead of a polled
+      # MPI_Iallreduce with heartbeats (what dist.timeout_s costs).
+      chorus-2x1-nowatch) run_chorus "$config" 2 1 "$rep" --set dist.timeout_s=0 >>"$OUT" ;;
       python-1x2) run_python "$config" "$rep" >>"$OUT" ;;
     esac
     tail -n 1 "$OUT" | "$PYTHON" -c 'import json, sys; r = json.loads(sys.stdin.read()); print("throughput.sh:   %.0f chars/s" % r["chars_per_s"], file=sys.stderr)'
@@ -169,6 +173,7 @@ import json, statistics, sys
 out, command, nproc, blas, kernel, cpu = sys.argv[1:7]
 runs = [json.loads(l) for l in open(out) if l.strip()]
 configs = [("chorus-1x2", "Chorus, 1 rank x 2 threads"), ("chorus-2x1", "Chorus, 2 ranks x 1 thread"),
+           ("chorus-2x1-nowatch", "  same, dist.timeout_s=0"),
            ("python-1x2", "Python reference, 2 threads")]
 median = {}
 for name, _ in configs:

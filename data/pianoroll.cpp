@@ -7,8 +7,10 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "data/errors.h"
+#include "data/limits.h"
 
 namespace chorus {
 
@@ -58,10 +60,18 @@ int64_t read_pianoroll_text(const std::string& path, const PianoRollSink& sink) 
   std::vector<Frame> song;
   int64_t songs = 0, line_no = 0;
   bool previous_empty = false;
-  std::string line;
-  while (std::getline(in, line)) {
+  std::vector<char> buffer(kMaxPianoRollLineBytes + 1);
+  while (true) {
+    in.getline(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in.eof() && in.gcount() == 0) break;
     ++line_no;
     const std::string where = path + ":" + std::to_string(line_no) + ": ";
+    if (in.fail() && !in.eof()) {
+      throw InputError(where + "line longer than " + std::to_string(kMaxPianoRollLineBytes) +
+                       " bytes (a frame lists at most 88 notes): not piano-roll text?");
+    }
+    // gcount counts the newline it consumed; a last line without one has none.
+    std::string line(buffer.data(), static_cast<size_t>(in.gcount()) - (in.eof() ? 0 : 1));
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) {
       if (previous_empty || line_no == 1) {
@@ -106,6 +116,10 @@ int64_t read_pianoroll_text(const std::string& path, const PianoRollSink& sink) 
       any = true;
     }
     if (!any && !silent) throw InputError(where + "line holds only blanks (use \"-\" for a silent frame)");
+    if (static_cast<int64_t>(song.size()) >= kMaxSongLength) {
+      throw InputError(where + "a song longer than " + std::to_string(kMaxSongLength) +
+                       " frames (is an empty line missing between songs?)");
+    }
     song.push_back(frame);
   }
   if (in.bad()) throw InputError(path + ": read error");

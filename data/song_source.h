@@ -6,15 +6,12 @@
 #include <utility>
 #include <vector>
 
+#include "data/limits.h"
 #include "data/pianoroll.h"
 
 namespace chorus {
 
 // The small per-split index, read whole: offsets and artist ids (not the symbols).
-// No song of a corpus file may be longer than this many symbols or frames (a crafted file must
-// not make a reader allocate gigabytes; real songs have thousands).
-constexpr int64_t kMaxSongLength = int64_t{1} << 24;
-
 struct SplitIndex {
   std::string name;
   std::vector<int64_t> offsets;  // size songs()+1

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "data/errors.h"
 #include "data/files.h"
@@ -61,6 +62,14 @@ std::vector<std::string> incompatible_keys(const Config& saved, const Config& no
   return keys;
 }
 
+// A module's or optimizer's torch::save bytes, in memory.
+template <typename T>
+std::string serialised(const T& value) {
+  std::ostringstream out;
+  torch::save(value, out);
+  return out.str();
+}
+
 Config read_checkpoint_config(const std::string& dir) {
   const std::string path = dir + "/config.yaml";
   return parse_config(read_file(path), path, {});
@@ -73,16 +82,20 @@ std::string Trainer::save_checkpoint(bool best) {
   if (comm_.rank() == 0) store_.begin(step_);
   comm_.barrier();
   const std::string dir = store_.staging_path(step_);
-  if (comm_.rank() == 0) {
-    torch::save(model_, dir + "/model.pt");
-    torch::save(*optimizer_, dir + "/optimizer.pt");
-    std::ofstream(dir + "/config.yaml") << to_yaml(config_);
-    if (lyrics_)
-      std::ofstream(dir + "/vocab.json") << vocab_json(lyrics_->vocab(), lyrics_->artists()).dump(1);
-    else
-      std::ofstream(dir + "/pianoroll.json") << resolution_json(rolls_->resolution()).dump(1);
-  }
-  {
+  // Every file is serialised in memory and written by write_file_atomic, which checks each write:
+  // LibTorch's own file writer throws again from its destructor on a full disk (std::terminate),
+  // and an unchecked ofstream would leave a short file that the manifest then vouches for.
+  try {
+    if (comm_.rank() == 0) {
+      write_file_atomic(dir + "/model.pt", serialised(model_));
+      write_file_atomic(dir + "/optimizer.pt", serialised(*optimizer_));
+      write_file_atomic(dir + "/config.yaml", to_yaml(config_));
+      if (lyrics_)
+        write_file_atomic(dir + "/vocab.json",
+                          vocab_json(lyrics_->vocab(), lyrics_->artists()).dump(1));
+      else
+        write_file_atomic(dir + "/pianoroll.json", resolution_json(rolls_->resolution()).dump(1));
+    }
     torch::serialize::OutputArchive archive;
     const auto& cursors = batcher_->cursors();
     torch::Tensor c = torch::empty({static_cast<int64_t>(cursors.size()), 3}, torch::kLong);
@@ -97,7 +110,16 @@ std::string Trainer::save_checkpoint(bool best) {
       archive.write("h" + std::to_string(l), state_.h[l]);
       archive.write("c" + std::to_string(l), state_.c[l]);
     }
-    archive.save_to(dir + "/" + streams_file(comm_.rank()));
+    std::ostringstream bytes;
+    archive.save_to(bytes);
+    write_file_atomic(dir + "/" + streams_file(comm_.rank()), bytes.str());
+  } catch (const std::exception& e) {
+    // The staging directory is never a checkpoint; free its space for the next attempt. The
+    // complete checkpoints are untouched. (In a multi-rank job main() then aborts the others.)
+    std::error_code ignored;
+    if (comm_.rank() == 0) fs::remove_all(dir, ignored);
+    throw std::runtime_error("checkpoint of step " + std::to_string(step_) + " not written (" +
+                             e.what() + "); the previous complete checkpoints are intact");
   }
   comm_.barrier();
   std::string final_dir;
@@ -108,7 +130,14 @@ std::string Trainer::save_checkpoint(bool best) {
       streams.push_back({{"file", streams_file(r)}, {"first", r * per_rank}, {"count", per_rank}});
     nlohmann::json meta = {{"step", step_}, {"ranks", comm_.size()}, {"streams", streams}};
     if (best_valid_) meta["best_valid_loss"] = *best_valid_;
-    final_dir = store_.commit(step_, meta);
+    try {
+      final_dir = store_.commit(step_, meta);
+    } catch (const std::exception& e) {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+      throw std::runtime_error("checkpoint of step " + std::to_string(step_) + " not committed (" +
+                               e.what() + "); the previous complete checkpoints are intact");
+    }
     if (best) store_.mark_best(step_, *best_valid_);
     store_.prune(config_.checkpoint.keep);
     log_ << "checkpoint " << final_dir << (best ? " (best)" : "") << std::endl;

@@ -81,6 +81,7 @@ class MpiCommunicator : public Communicator {
   std::vector<std::string> all_gather(const std::string& text) override;
 
  private:
+  bool watching() const { return timed_ && timeout_s_ > 0 && size_ > 1; }
   // Completes a started collective: MPI_Wait, or polling against the deadline when timed.
   void complete(MPI_Request* request, const char* what);
   [[noreturn]] void stalled(const char* what, const std::vector<std::string>& culprits) const;

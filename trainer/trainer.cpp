@@ -218,8 +218,11 @@ void Trainer::log_train(const StepResult& r, double symbols_per_s) {
 
 void Trainer::append_metrics(const nlohmann::json& record) {
   if (comm_.rank() != 0) return;
-  std::ofstream out(config_.run.dir + "/metrics.jsonl", std::ios::app);
+  const std::string path = config_.run.dir + "/metrics.jsonl";
+  std::ofstream out(path, std::ios::app);
   out << record.dump() << "\n";
+  out.flush();
+  if (!out) throw std::runtime_error(path + ": cannot append a record (disk full?)");
 }
 
 void Trainer::truncate_metrics_after(int64_t step) {

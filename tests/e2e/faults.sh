@@ -10,10 +10,10 @@ STEPS=1000
 args=(--set data.path="$WORK/songs.h5" --set train.steps=$STEPS --set eval.every=0
       --set sample.every=0 --set log.every=50 --set checkpoint.every=100 --set checkpoint.keep=20
       --set dist.timeout_s=4)
-train2() {  # train2 RUN_DIR [more args...]: a 2-rank job in the background; sets $job
-  local dir=$1; shift
+train2() {  # train2 RUN_DIR [more args...]: a 2-rank job in the background, logging to
+  local dir=$1; shift  # ${LOG:-RUN_DIR}.log; sets $job
   "${MPIRUN[@]}" -np 2 "$CHORUS" train "$SRC/configs/smoke.yaml" "${args[@]}" \
-    --set run.dir="$dir" "$@" > "$dir.out" 2> "$dir.log" &
+    --set run.dir="$dir" "$@" > "${LOG:-$dir}.out" 2> "${LOG:-$dir}.log" &
   job=$!
 }
 rank_pid() {  # rank_pid MPIRUN_PID RANK
@@ -98,4 +98,27 @@ train2 "$WORK/ref" --resume --set train.steps=$((STEPS + 10))
 wait $job || { cat "$WORK/ref.log" >&2; fail "resume past a truncated checkpoint failed"; }
 grep -q "$(basename "$last").*model.pt" "$WORK/ref.log" || { cat "$WORK/ref.log" >&2; fail "truncation not reported"; }
 grep -q "resumed from .*step-00000900 at step 900" "$WORK/ref.log" || fail "did not fall back to step 900"
+step "disk full while saving: a clear error, no hang, the previous checkpoints intact"
+mkdir -p "$WORK/full"
+if mount -t tmpfs -o size=300k tmpfs "$WORK/full" 2>/dev/null; then
+  trap 'umount "$WORK/full" 2>/dev/null; rm -rf "$WORK"' EXIT
+  # Each checkpoint of the smoke model takes ~120 KB: steps 5 and 10 fit, step 15 does not.
+  LOG=$WORK/fullrun train2 "$WORK/full/run" --set train.steps=20 --set checkpoint.every=5 --set checkpoint.keep=5
+  rc=0; wait $job || rc=$?
+  [[ $rc -ne 0 ]] || fail "a full disk went unnoticed"
+  grep -q "checkpoint of step 15 not written (.*No space left on device); the previous complete checkpoints are intact" \
+    "$WORK/fullrun.log" || { cat "$WORK/fullrun.log" >&2; fail "no clear disk-full message"; }
+  grep -q "terminate called" "$WORK/fullrun.log" && fail "a rank died in std::terminate"
+  [[ -z $(ls -d "$WORK"/full/run/checkpoints/*.tmp 2>/dev/null) ]] || fail "a staging directory was left behind"
+  for c in "$WORK"/full/run/checkpoints/step-00000005 "$WORK"/full/run/checkpoints/step-00000010; do
+    "$CHORUS" info "$c" 2>/dev/null | grep -q '"valid":true' || fail "$c is not intact"
+  done
+  cp -r "$WORK/full/run" "$WORK/roomy"
+  train2 "$WORK/roomy" --set train.steps=20 --set checkpoint.every=5 --resume
+  wait $job || { cat "$WORK/roomy.log" >&2; fail "resume with room to write failed"; }
+  grep -q "resumed from .*step-00000010 at step 10" "$WORK/roomy.log" || fail "did not resume at step 10"
+  umount "$WORK/full"
+else
+  echo "note: cannot mount a small tmpfs here (needs root with CAP_SYS_ADMIN): disk-full case not run" >&2
+fi
 echo "PASS" >&2

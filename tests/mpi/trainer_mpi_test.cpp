@@ -167,7 +167,9 @@ TEST_F(TrainerMpiTest, WholeSongsWithRecomputationOnTwoRanksMatchThePlainPassOnO
   Config truncated = config("truncated-r" + std::to_string(world.rank()), 0.3);
   truncated.train.steps = 6;
   const std::vector<double> c = run(truncated, self);
-  if (world.rank() == 0) EXPECT_NE(b, c);
+  if (world.rank() == 0) {
+    EXPECT_NE(b, c);
+  }
 }
 
 TEST_F(TrainerMpiTest, ResumeIsExactAndWorksOnAnotherRankCount) {

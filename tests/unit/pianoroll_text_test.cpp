@@ -7,6 +7,7 @@
 #include <random>
 
 #include "data/errors.h"
+#include "data/limits.h"
 #include "tests/support/fixtures.h"
 
 namespace chorus {
@@ -97,6 +98,21 @@ TEST_F(PianoRollTextTest, ErrorsNameFileAndLine) {
   EXPECT_EQ(error_of("\n60\n").rfind(bad + ":1: empty song", 0), 0u);
   EXPECT_EQ(error_of("60\n\n"), "");
   EXPECT_THROW(read(dir_ + "/absent.txt"), InputError);
+}
+
+TEST_F(PianoRollTextTest, AbsurdLinesAndSongsAreRefused) {
+  const std::string bad = dir_ + "/bad.txt";
+  // A line of 70,000 bytes (a frame holds at most 88 notes), and one of exactly the limit.
+  const std::string msg = error_of("60\n" + std::string(70000, ' ') + "60\n\n");
+  EXPECT_EQ(msg.rfind(bad + ":2: line longer than 65536 bytes", 0), 0u) << msg;
+  EXPECT_EQ(error_of(std::string(kMaxPianoRollLineBytes - 2, ' ') + "60\n\n"), "");
+  // One song of kMaxSongLength + 1 silent frames: no empty line between songs.
+  std::string frames;
+  frames.reserve(static_cast<size_t>(2 * (kMaxSongLength + 1)));
+  for (int64_t i = 0; i <= kMaxSongLength; ++i) frames += "-\n";
+  const std::string long_song = error_of(frames);
+  EXPECT_EQ(long_song.rfind(bad + ":16777217: a song longer than 16777216 frames", 0), 0u)
+      << long_song;
 }
 
 TEST_F(PianoRollTextTest, FormatThenReadRoundTrips) {
