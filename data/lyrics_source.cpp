@@ -146,6 +146,9 @@ void read_csv(const std::string& path, const std::function<void(const RawSong&)>
   }
   std::unique_ptr<csv_parser, void (*)(csv_parser*)> guard(&parser, &csv_free);
   csv_set_space_func(&parser, &no_space);
+  // libcsv grows a field's buffer by this much at a time (default 128 bytes): a long song would
+  // cost a realloc per 128 bytes, quadratic where realloc copies.
+  csv_set_blk_size(&parser, size_t{1} << 20);
   CsvState st;
   st.path = path;
 

@@ -149,28 +149,27 @@ void MpiCommunicator::stalled(const char* what, const std::vector<std::string>& 
   std::abort();  // MPI_Abort does not return; this satisfies [[noreturn]]
 }
 
-void MpiCommunicator::all_reduce_sum(float* data, size_t count) {
-  in_slices<float>(data, count, [this](float* p, int n) {
+void MpiCommunicator::all_reduce_sum(void* data, size_t count, size_t bytes, MPI_Datatype type) {
+  constexpr size_t kSlice = INT_MAX / 2;  // MPI counts are int
+  for (size_t done = 0; done < count; done += kSlice) {
+    void* p = static_cast<char*>(data) + done * bytes;
+    const int n = static_cast<int>(std::min(kSlice, count - done));
     if (!watching()) {  // the tuned blocking algorithm when nothing is timed
-      MPI_Allreduce(MPI_IN_PLACE, p, n, MPI_FLOAT, MPI_SUM, comm_);
-      return;
+      MPI_Allreduce(MPI_IN_PLACE, p, n, type, MPI_SUM, comm_);
+      continue;
     }
     MPI_Request request;
-    MPI_Iallreduce(MPI_IN_PLACE, p, n, MPI_FLOAT, MPI_SUM, comm_, &request);
+    MPI_Iallreduce(MPI_IN_PLACE, p, n, type, MPI_SUM, comm_, &request);
     complete(&request, "all-reduce");
-  });
+  }
+}
+
+void MpiCommunicator::all_reduce_sum(float* data, size_t count) {
+  all_reduce_sum(data, count, sizeof(float), MPI_FLOAT);
 }
 
 void MpiCommunicator::all_reduce_sum(double* data, size_t count) {
-  in_slices<double>(data, count, [this](double* p, int n) {
-    if (!watching()) {  // the tuned blocking algorithm when nothing is timed
-      MPI_Allreduce(MPI_IN_PLACE, p, n, MPI_DOUBLE, MPI_SUM, comm_);
-      return;
-    }
-    MPI_Request request;
-    MPI_Iallreduce(MPI_IN_PLACE, p, n, MPI_DOUBLE, MPI_SUM, comm_, &request);
-    complete(&request, "all-reduce");
-  });
+  all_reduce_sum(data, count, sizeof(double), MPI_DOUBLE);
 }
 
 void MpiCommunicator::broadcast(float* data, size_t count, int root) {

@@ -82,6 +82,7 @@ class MpiCommunicator : public Communicator {
 
  private:
   bool watching() const { return timed_ && timeout_s_ > 0 && size_ > 1; }
+  void all_reduce_sum(void* data, size_t count, size_t bytes, MPI_Datatype type);
   // Completes a started collective: MPI_Wait, or polling against the deadline when timed.
   void complete(MPI_Request* request, const char* what);
   [[noreturn]] void stalled(const char* what, const std::vector<std::string>& culprits) const;
