@@ -26,23 +26,28 @@ flags=(-std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 build_and_seed() {  # target -> sources and seeds
   local t=$1 seeds=$work/seeds-$t
   mkdir -p "$seeds"
+  extra_seeds=()
   case $t in
     midi)
       "$clang" "${flags[@]}" "$src/tests/fuzz/midi_fuzz.cpp" "$src/data/midi.cpp" \
         "$src/data/pianoroll.cpp" "$src/data/files.cpp" -lcrypto -o "$work/$t"
-      [[ -d $data/nottingham/jukedeck/MIDI ]] && \
-        find "$data/nottingham/jukedeck/MIDI" -name '*.mid' | head -50 | xargs -r cp -t "$seeds" ;;
+      # The 1,034 Nottingham MIDI files, read in place (libFuzzer walks the folder).
+      if [[ -d $data/nottingham/jukedeck/MIDI ]]; then extra_seeds=("$data/nottingham/jukedeck/MIDI"); fi ;;
     lyrics)
       "$clang" "${flags[@]}" "$src/tests/fuzz/lyrics_fuzz.cpp" "$src/data/lyrics_source.cpp" \
         "$src/data/text.cpp" "$src/data/vocab.cpp" -lcsv -o "$work/$t"
-      [[ -f $data/lyrics-songdata/songdata_subset.csv ]] && \
+      if [[ -f $data/lyrics-songdata/songdata_subset.csv ]]; then
         head -c 3000 "$data/lyrics-songdata/songdata_subset.csv" > "$seeds/songdata.csv"
-      [[ -f $data/songs-poems/songs-poems ]] && head -c 3000 "$data/songs-poems/songs-poems" > "$seeds/fortune" ;;
+      fi
+      if [[ -f $data/songs-poems/songs-poems ]]; then
+        head -c 3000 "$data/songs-poems/songs-poems" > "$seeds/fortune"
+      fi ;;
     pianoroll_text)
       "$clang" "${flags[@]}" "$src/tests/fuzz/pianoroll_text_fuzz.cpp" "$src/data/pianoroll.cpp" \
         "$src/data/files.cpp" -lcrypto -o "$work/$t"
-      [[ -f $data/nottingham/boulanger/valid.txt ]] && \
-        head -c 3000 "$data/nottingham/boulanger/valid.txt" > "$seeds/valid.txt" ;;
+      if [[ -f $data/nottingham/boulanger/valid.txt ]]; then
+        head -c 3000 "$data/nottingham/boulanger/valid.txt" > "$seeds/valid.txt"
+      fi ;;
     config)
       "$clang" "${flags[@]}" "$src/tests/fuzz/config_fuzz.cpp" "$src/trainer/config.cpp" \
         -lyaml-cpp -o "$work/$t"
@@ -57,7 +62,8 @@ for t in "${targets[@]}"; do
   mkdir -p "$work/corpus-$t"
   rc=0
   "$work/$t" -max_total_time="$seconds" -rss_limit_mb=1024 -max_len=8192 -print_final_stats=1 \
-    -artifact_prefix="$work/$t-" "$work/corpus-$t" "$work/seeds-$t" > "$work/$t.log" 2>&1 || rc=$?
+    -artifact_prefix="$work/$t-" "$work/corpus-$t" "$work/seeds-$t" "${extra_seeds[@]}" \
+    > "$work/$t.log" 2>&1 || rc=$?
   grep -E "stat::number_of_executed_units|^#[0-9]+ *DONE" "$work/$t.log" | tail -2 >&2
   if [[ $rc -ne 0 ]]; then
     tail -40 "$work/$t.log" >&2
