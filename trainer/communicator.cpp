@@ -24,7 +24,7 @@ void in_slices(T* data, size_t count, const std::function<void(T*, int)>& op) {
     op(data + done, static_cast<int>(std::min(kSlice, count - done)));
 }
 
-constexpr int kArriveTag = 7, kPingTag = 8;
+constexpr int kArriveTag = 7;
 
 }  // namespace
 
@@ -60,74 +60,44 @@ void MpiCommunicator::complete(MPI_Request* request, const char* what) {
     return;
   }
   using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration<double>(timeout_s_);
-  // Pings every `period` while waiting: a peer that entered but then went silent is stopped.
-  const auto period = std::chrono::duration<double>(std::min(1.0, timeout_s_ / 8));
+  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s_);
+  // Heartbeats: one arrival message to and from every peer per timed collective, always received,
+  // so no stray message outlives the collective (it could reach a later communicator that reuses
+  // this one's context id).
   const long long sequence = ++sequence_;
   struct Peer {
     int rank;
-    long long arrival = 0, ping = 0;
-    MPI_Request arrived = MPI_REQUEST_NULL, pinged = MPI_REQUEST_NULL;
-    Clock::time_point heard;
+    long long arrival = 0;
+    MPI_Request arrived = MPI_REQUEST_NULL;
   };
   std::vector<Peer> peers;
-  std::vector<MPI_Request> sends;
   for (int r = 0; r < size_; ++r)
-    if (r != rank_) peers.push_back({r, 0, 0, MPI_REQUEST_NULL, MPI_REQUEST_NULL, start});
-  for (Peer& p : peers) {  // `peers` no longer grows: the buffers below stay put
-    MPI_Irecv(&p.arrival, 1, MPI_LONG_LONG, p.rank, kArriveTag, beats_, &p.arrived);
-    MPI_Irecv(&p.ping, 1, MPI_LONG_LONG, p.rank, kPingTag, beats_, &p.pinged);
-    sends.emplace_back();
-    MPI_Isend(&sequence, 1, MPI_LONG_LONG, p.rank, kArriveTag, beats_, &sends.back());
+    if (r != rank_) peers.push_back({r, 0, MPI_REQUEST_NULL});
+  std::vector<MPI_Request> sends(peers.size());
+  for (size_t k = 0; k < peers.size(); ++k) {  // `peers` no longer grows: its buffers stay put
+    MPI_Irecv(&peers[k].arrival, 1, MPI_LONG_LONG, peers[k].rank, kArriveTag, beats_,
+              &peers[k].arrived);
+    MPI_Isend(&sequence, 1, MPI_LONG_LONG, peers[k].rank, kArriveTag, beats_, &sends[k]);
   }
-  auto next_ping = start + period;
   for (unsigned spins = 1;; ++spins) {
     int done = 0;
     MPI_Test(request, &done, MPI_STATUS_IGNORE);
     if (done) break;
-    if (spins % 1024 != 0) continue;
-    const auto now = Clock::now();
+    if (spins % 1024 != 0 || Clock::now() <= deadline) continue;
+    std::vector<std::string> missing, inside;
     for (Peer& p : peers) {
-      int got = 0;
-      MPI_Test(&p.pinged, &got, MPI_STATUS_IGNORE);
-      if (!got) continue;
-      p.heard = now;
-      MPI_Irecv(&p.ping, 1, MPI_LONG_LONG, p.rank, kPingTag, beats_, &p.pinged);
+      int arrived = 0;
+      MPI_Test(&p.arrived, &arrived, MPI_STATUS_IGNORE);
+      (arrived ? inside : missing).push_back("rank " + std::to_string(p.rank) + " (" + host(p.rank) + ")");
     }
-    if (now >= next_ping) {
-      for (const Peer& p : peers) {
-        sends.emplace_back();
-        MPI_Isend(&sequence, 1, MPI_LONG_LONG, p.rank, kPingTag, beats_, &sends.back());
-      }
-      next_ping = now + period;
-    }
-    if (now > deadline) {
-      std::vector<std::string> culprits;
-      const double silent_limit = 3 * period.count();
-      for (Peer& p : peers) {
-        int arrived = 0;
-        MPI_Test(&p.arrived, &arrived, MPI_STATUS_IGNORE);
-        const double silent = std::chrono::duration<double>(now - p.heard).count();
-        if (!arrived) {
-          culprits.push_back("rank " + std::to_string(p.rank) + " (" + host(p.rank) +
-                             ") has not arrived");
-        } else if (silent > silent_limit) {
-          std::ostringstream m;
-          m << "rank " << p.rank << " (" << host(p.rank) << ") arrived, then went silent for "
-            << static_cast<int>(silent) << " s";
-          culprits.push_back(m.str());
-        }
-      }
-      stalled(what, culprits);
-    }
+    std::vector<std::string> culprits;
+    for (const auto& m : missing) culprits.push_back(m + " has not arrived");
+    // Every peer arrived: one of them stopped inside the collective; with 2 ranks it is named.
+    if (missing.empty())
+      for (const auto& m : inside) culprits.push_back(m + " entered it and has not finished it");
+    stalled(what, culprits);
   }
-  // Pings not yet received are withdrawn; arrivals and sends complete (8-byte eager messages).
-  for (Peer& p : peers) {
-    MPI_Cancel(&p.pinged);
-    MPI_Wait(&p.pinged, MPI_STATUS_IGNORE);
-    MPI_Wait(&p.arrived, MPI_STATUS_IGNORE);
-  }
+  for (Peer& p : peers) MPI_Wait(&p.arrived, MPI_STATUS_IGNORE);
   MPI_Waitall(static_cast<int>(sends.size()), sends.data(), MPI_STATUSES_IGNORE);
 }
 

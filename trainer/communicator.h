@@ -54,10 +54,10 @@ class UntimedCollectives {
 // trainer sets dist.timeout_s), a timed collective that has not completed within it ends the job:
 // the message names the collective, the context and the culprits, then MPI_Abort. Culprits come
 // from heartbeats on a duplicate communicator: each rank tells every peer as it enters a timed
-// collective (2 (N-1) messages of 8 bytes per collective), and pings its peers every
-// min(1 s, timeout/8) while it waits. A peer that has not arrived, or arrived and has not pinged
-// for three periods, is named. A rank that dies is mpirun's to report (it ends the job); a rank
-// that stalls (SIGSTOP, a hung file system) is this watchdog's.
+// collective (2 (N-1) messages of 8 bytes per collective). The peers that have not arrived are
+// named; when all have, each is named as "entered it and has not finished it" (with 2 ranks, the
+// culprit exactly). A rank that dies is mpirun's to report (it ends the job); a rank that stalls
+// (SIGSTOP, a hung file system) is this watchdog's.
 class MpiCommunicator : public Communicator {
  public:
   // MPI must be initialised (see Runtime). Tests pass MPI_COMM_SELF to run a 1-rank job beside

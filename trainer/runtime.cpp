@@ -3,6 +3,8 @@
 // which makes every step 10-25x slower.
 #include "trainer/runtime.h"
 
+#include <exception>
+
 #include <dlfcn.h>
 #include <malloc.h>
 #include <mpi.h>
@@ -106,6 +108,9 @@ Runtime::Runtime(int64_t threads) {
 }
 
 Runtime::~Runtime() {
+  // Unwinding an error: MPI_Finalize would wait for peers that may be blocked in a collective
+  // this rank will never enter. main()'s handler reports the error and calls MPI_Abort instead.
+  if (std::uncaught_exceptions() > 0) return;
   int finalised = 0;
   MPI_Finalized(&finalised);
   if (!finalised) MPI_Finalize();

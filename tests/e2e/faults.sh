@@ -47,7 +47,7 @@ rc=0; wait $job || rc=$?
 took=$(( $(date +%s) - start ))
 kill -CONT "$victim" 2>/dev/null || true
 [[ $rc -ne 0 ]] || fail "job exited 0 with a stalled rank"
-grep -q "has waited 4 s (dist.timeout_s) for its peers: rank 1 " "$WORK/stall.log" \
+grep -q "has waited 4 s (dist.timeout_s) for its peers: rank 1 (" "$WORK/stall.log" \
   || { cat "$WORK/stall.log" >&2; fail "rank 1 not named"; }
 (( took <= 4 + 20 )) || fail "took ${took}s to end the job (timeout 4s)"
 echo "stalled rank named; job ended ${took}s after SIGSTOP" >&2
