@@ -101,7 +101,7 @@ grep -q "resumed from .*step-00000900 at step 900" "$WORK/ref.log" || fail "did 
 step "disk full while saving: a clear error, no hang, the previous checkpoints intact"
 mkdir -p "$WORK/full"
 if mount -t tmpfs -o size=300k tmpfs "$WORK/full" 2>/dev/null; then
-  trap 'umount "$WORK/full" 2>/dev/null; rm -rf "$WORK"' EXIT
+  trap 'rc=$?; umount "$WORK/full" 2>/dev/null || true; rm -rf "$WORK"; exit $rc' EXIT
   # Each checkpoint of the smoke model takes ~120 KB: steps 5 and 10 fit, step 15 does not.
   LOG=$WORK/fullrun train2 "$WORK/full/run" --set train.steps=20 --set checkpoint.every=5 --set checkpoint.keep=5
   rc=0; wait $job || rc=$?
