@@ -82,6 +82,14 @@ std::string Trainer::save_checkpoint(bool best) {
   if (comm_.rank() == 0) store_.begin(step_);
   comm_.barrier();
   const std::string dir = store_.staging_path(step_);
+  // A failed write or commit: the staging directory is never a checkpoint, so rank 0 frees its
+  // space; the complete checkpoints are untouched. (In a multi-rank job main() then aborts.)
+  auto abandon = [&](const char* what, const std::exception& e) {
+    std::error_code ignored;
+    if (comm_.rank() == 0) fs::remove_all(dir, ignored);
+    throw std::runtime_error("checkpoint of step " + std::to_string(step_) + " not " + what +
+                             " (" + e.what() + "); the previous complete checkpoints are intact");
+  };
   // Every file is serialised in memory and written by write_file_atomic, which checks each write:
   // LibTorch's own file writer throws again from its destructor on a full disk (std::terminate),
   // and an unchecked ofstream would leave a short file that the manifest then vouches for.
@@ -114,12 +122,7 @@ std::string Trainer::save_checkpoint(bool best) {
     archive.save_to(bytes);
     write_file_atomic(dir + "/" + streams_file(comm_.rank()), bytes.str());
   } catch (const std::exception& e) {
-    // The staging directory is never a checkpoint; free its space for the next attempt. The
-    // complete checkpoints are untouched. (In a multi-rank job main() then aborts the others.)
-    std::error_code ignored;
-    if (comm_.rank() == 0) fs::remove_all(dir, ignored);
-    throw std::runtime_error("checkpoint of step " + std::to_string(step_) + " not written (" +
-                             e.what() + "); the previous complete checkpoints are intact");
+    abandon("written", e);
   }
   comm_.barrier();
   std::string final_dir;
@@ -133,10 +136,7 @@ std::string Trainer::save_checkpoint(bool best) {
     try {
       final_dir = store_.commit(step_, meta);
     } catch (const std::exception& e) {
-      std::error_code ignored;
-      fs::remove_all(dir, ignored);
-      throw std::runtime_error("checkpoint of step " + std::to_string(step_) + " not committed (" +
-                               e.what() + "); the previous complete checkpoints are intact");
+      abandon("committed", e);
     }
     if (best) store_.mark_best(step_, *best_valid_);
     store_.prune(config_.checkpoint.keep);

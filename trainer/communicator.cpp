@@ -110,7 +110,6 @@ void MpiCommunicator::stalled(const char* what, const std::vector<std::string>& 
   m << "chorus [" << host(rank_) << ":" << rank_ << "]: error: the " << what
     << (context_.empty() ? "" : " of " + context_) << " has waited " << timeout_s_
     << " s (dist.timeout_s) for its peers: ";
-  if (culprits.empty()) m << "every peer entered it and is still answering";
   for (size_t i = 0; i < culprits.size(); ++i) m << (i ? "; " : "") << culprits[i];
   m << ". Ending the job; resume from the last complete checkpoint with --resume.\n";
   std::fputs(m.str().c_str(), stderr);
