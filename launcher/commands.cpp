@@ -125,11 +125,14 @@ int command_train(const TrainArgs& args) {
   install_stop_handlers();
   Runtime runtime(config.train.threads);
   const std::unique_ptr<SongSource> corpus = open_corpus(config.data.path);
+  Accelerator accelerator = place_rank(config, runtime.comm(), runtime.local_rank(),
+                                       runtime.local_size(), runtime.host());
   if (runtime.rank() == 0) {
     std::cerr << "chorus train " << args.config << "\n";
     auto rows = config_rows(config);
     rows.emplace_back("(ranks x threads)", std::to_string(runtime.size()) + " x " +
                                                std::to_string(runtime.threads()));
+    rows.emplace_back("(device, rank 0)", accelerator.describe());
     rows.emplace_back("(streams per rank)",
                       std::to_string(config.train.batch_size / std::max(1, runtime.size())));
     int64_t outputs = kKeys;
@@ -141,9 +144,10 @@ int command_train(const TrainArgs& args) {
                       activation_memory_row(config, *corpus, outputs, runtime.size()));
     print_table(rows, std::cerr);
   }
-  Trainer trainer(config, runtime.comm(), *corpus, std::cerr);
+  Trainer trainer(config, runtime.comm(), *corpus, std::cerr, accelerator);
   trainer.start(args.resume);
   nlohmann::json info = runtime.describe();
+  info["device"] = accelerator.describe();  // rank 0's; each rank drives its local-rank GPU
   info["command_line"] = args.command_line;
   info["start_time"] = now_iso();
   return trainer.run(info);

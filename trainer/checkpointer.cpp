@@ -114,9 +114,9 @@ std::string Trainer::save_checkpoint(bool best) {
     }
     archive.write("first", torch::tensor({batcher_->first_stream()}, torch::kLong));
     archive.write("cursors", c);
-    for (size_t l = 0; l < state_.h.size(); ++l) {
-      archive.write("h" + std::to_string(l), state_.h[l]);
-      archive.write("c" + std::to_string(l), state_.c[l]);
+    for (size_t l = 0; l < state_.h.size(); ++l) {  // host copies: any device can read them
+      archive.write("h" + std::to_string(l), state_.h[l].to(torch::kCPU));
+      archive.write("c" + std::to_string(l), state_.c[l].to(torch::kCPU));
     }
     std::ostringstream bytes;
     archive.save_to(bytes);
@@ -167,8 +167,10 @@ void Trainer::load_checkpoint(const std::string& dir) {
                        corpus_.path());
   }
 
-  torch::load(model_, dir + "/model.pt");
-  torch::load(*optimizer_, dir + "/optimizer.pt");
+  // Mapped to this rank's device: a checkpoint written on a GPU resumes on the CPU and the other
+  // way round (the archives record the device each tensor was saved from).
+  torch::load(model_, dir + "/model.pt", accelerator_.device);
+  torch::load(*optimizer_, dir + "/optimizer.pt", accelerator_.device);
 
   // Restore each of my global streams from whichever rank's file holds it.
   const int64_t first = batcher_->first_stream(), n = batcher_->num_streams();
@@ -178,7 +180,7 @@ void Trainer::load_checkpoint(const std::string& dir) {
     const int64_t lo = std::max(first, f), hi = std::min(first + n, f + count);
     if (lo >= hi) continue;
     torch::serialize::InputArchive archive;
-    archive.load_from(dir + "/" + entry.at("file").get<std::string>());
+    archive.load_from(dir + "/" + entry.at("file").get<std::string>(), torch::Device(torch::kCPU));
     torch::Tensor c;
     archive.read("cursors", c);
     for (int64_t g = lo; g < hi; ++g) {
@@ -247,7 +249,7 @@ LoadedModel load_model(const std::string& path, std::ostream& log) {
   else
     load_vocab_from(dir, &m.vocab, &m.artists);
   m.model = make_model(m.config.model, m.vocab.size(), static_cast<int64_t>(m.artists.size()));
-  torch::load(m.model, dir + "/model.pt");
+  torch::load(m.model, dir + "/model.pt", torch::Device(torch::kCPU));  // also one saved on a GPU
   m.model->eval();
   const nlohmann::json manifest = nlohmann::json::parse(read_file(dir + "/MANIFEST.json"));
   m.step = manifest.at("meta").at("step").get<int64_t>();

@@ -71,6 +71,8 @@ const std::vector<Field>& fields() {
       {CHORUS_FIELD(train, max_song_length), Rule::kNonNegative},
       {CHORUS_FIELD(train, patience), Rule::kNonNegative},
       {CHORUS_FIELD(train, max_bad_steps), Rule::kNonNegative},
+      {CHORUS_FIELD(train, device), Rule::kAny, {"auto", "cpu", "cuda"}},
+      {CHORUS_FIELD(train, precision), Rule::kAny, {"fp32", "bf16"}},
       {CHORUS_FIELD(optim, lr), Rule::kPositive},
       {CHORUS_FIELD(optim, clip), Rule::kNonNegative},
       {CHORUS_FIELD(optim, schedule), Rule::kAny, {"constant", "warmup", "cosine"}},
@@ -92,6 +94,7 @@ const std::vector<Field>& fields() {
       {CHORUS_FIELD(sample, method), Rule::kAny, {"multinomial", "gumbel", "argmax"}},
       {CHORUS_FIELD(sample, artist)},
       {CHORUS_FIELD(dist, timeout_s), Rule::kNonNegative},
+      {CHORUS_FIELD(dist, backend), Rule::kAny, {"auto", "mpi", "nccl"}},
   };
   return kFields;
 }

@@ -48,6 +48,13 @@ struct TrainConfig {
   int64_t max_bad_steps = 5;            // a step whose loss or gradient norm is not finite is
                                         // skipped (no update, state reset); more than this many
                                         // in a row end the run (exit 1, checkpoints untouched)
+  std::string device = "auto";          // "cpu" | "cuda" (one GPU per rank: the rank's local rank
+                                        // on its node) | "auto" (cuda when this build's LibTorch
+                                        // sees a GPU, else cpu)
+  std::string precision = "fp32";       // "fp32" | "bf16": forward pass under autocast to bfloat16
+                                        // (parameters, gradients and Adam stay fp32; no loss
+                                        // scaler: bf16 has fp32's exponent range). CUDA needs
+                                        // compute capability >= 8.0
 };
 
 struct OptimConfig {
@@ -90,6 +97,10 @@ struct DistConfig {
   // job, naming the ranks that never arrived (a stalled rank: SIGSTOP, a hung file system);
   // checkpoint writes, validation and sampling are not timed. 0 = wait forever. Default 300.
   double timeout_s = 300;
+  // How gradients are averaged: "mpi" (host buffers; CUDA gradients are copied to the host and
+  // back), "nccl" (device buffers, train.device cuda only) or "auto" (nccl for CUDA, else mpi).
+  // Scalars, strings and barriers always go over MPI.
+  std::string backend = "auto";
 };
 
 struct Config {

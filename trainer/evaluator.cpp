@@ -42,7 +42,8 @@ EvalResult evaluate(SequenceModelImpl& model, const SongSource& corpus, const st
     StreamBatcher batcher(corpus, split, SongSchedule(songs, lanes * R, 0, /*shuffle=*/false),
                           comm.rank() * lanes, lanes, seq_len);
     const ModelConfig& mc = model.config();
-    LstmState state = LstmState::zeros(mc.layers, lanes, mc.hidden_size);
+    const torch::Device device = module_device(model);
+    LstmState state = LstmState::zeros(mc.layers, lanes, mc.hidden_size, device);
     while (!batcher.exhausted()) {
       const std::vector<StreamCursor> before = batcher.cursors();
       Window w = batcher.next();
@@ -53,7 +54,7 @@ EvalResult evaluate(SequenceModelImpl& model, const SongSource& corpus, const st
           primed += w.mask[t * lanes + b];
           w.mask[t * lanes + b] = 0.0f;
         }
-      const WindowTensors t = window_tensors(w);
+      const WindowTensors t = window_tensors(w, device);
       auto [logits, next] = model.forward(t.inputs, t.artist, state.masked(w.reset), {});
       state = next;
       sums[0] += model.loss_sum(logits, t.targets, t.mask).item<double>();

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "trainer/accelerator.h"
+
 namespace chorus {
 namespace {
 
@@ -19,10 +21,12 @@ struct Segment : torch::CustomClassHolder {
   torch::Tensor inputs, targets, mask, artist;
   WindowDropout dropout;
   int64_t begin = 0, end = 0;              // the segment's positions in the window
+  bool bf16 = false;                       // autocast, also when recomputed in the backward pass
 
   // {loss sum, h_0 .. h_{L-1}, c_0 .. c_{L-1}} after the segment, from hc = {h..., c...}.
   variable_list run(const variable_list& hc) const {
     const size_t L = hc.size() / 2;
+    Bf16Autocast autocast(inputs.device().type(), bf16);
     LstmState start, next;
     start.h.assign(hc.begin(), hc.begin() + L);
     start.c.assign(hc.begin() + L, hc.end());
@@ -73,9 +77,11 @@ class SegmentFunction : public torch::autograd::Function<SegmentFunction> {
 
 std::pair<torch::Tensor, LstmState> window_loss(SequenceModelImpl& model, const WindowTensors& t,
                                                 const LstmState& state,
-                                                const WindowDropout& dropout, int64_t k) {
+                                                const WindowDropout& dropout, int64_t k,
+                                                bool bf16) {
   const int64_t T = t.inputs.size(0);
   if (k <= 0 || k >= T) {
+    Bf16Autocast autocast(t.inputs.device().type(), bf16);
     auto [logits, next] = model.forward(t.inputs, t.artist, state, dropout.masks(0, T));
     return {model.loss_sum(logits, t.targets, t.mask), std::move(next)};
   }
@@ -95,6 +101,7 @@ std::pair<torch::Tensor, LstmState> window_loss(SequenceModelImpl& model, const 
     segment->dropout = dropout;
     segment->begin = begin;
     segment->end = end;
+    segment->bf16 = bf16;
     variable_list out = SegmentFunction::apply(segment, at::TensorList(hc),
                                                at::TensorList(parameters));
     loss = loss.defined() ? loss + out[0] : out[0];

@@ -19,8 +19,10 @@ namespace chorus {
 // Sum of the loss (nats) over the window's counted targets, and the state after it.
 // k <= 0 or k >= T: the plain forward pass (every step's activations kept). With recomputation
 // each segment draws its own slice of the dropout masks, so not even those span the window.
+// bf16: the forward pass (and its recomputation) runs under bf16 autocast on the model's device.
 std::pair<torch::Tensor, LstmState> window_loss(SequenceModelImpl& model, const WindowTensors& t,
                                                 const LstmState& state,
-                                                const WindowDropout& dropout, int64_t k);
+                                                const WindowDropout& dropout, int64_t k,
+                                                bool bf16 = false);
 
 }  // namespace chorus

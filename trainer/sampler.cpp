@@ -8,6 +8,7 @@
 #include "data/errors.h"
 #include "data/streams.h"
 #include "data/text.h"
+#include "trainer/accelerator.h"
 
 namespace chorus {
 
@@ -54,7 +55,7 @@ std::string sample_text(SequenceModelImpl& model, const Vocab& vocab, const Samp
   model.eval();
   std::mt19937_64 engine(options.seed);
   const ModelConfig& mc = model.config();
-  LstmState state = LstmState::zeros(mc.layers, 1, mc.hidden_size);
+  LstmState state = LstmState::zeros(mc.layers, 1, mc.hidden_size, module_device(model));
   torch::Tensor artist = torch::tensor({options.artist}, torch::kLong);
   const std::u32string prime = normalise_song(options.prime);
   std::vector<int64_t> inputs = {Vocab::kEndOfSong};
@@ -67,7 +68,7 @@ std::string sample_text(SequenceModelImpl& model, const Vocab& vocab, const Samp
   std::u32string out = prime;
   torch::Tensor last = logits[logits.size(0) - 1][0];
   for (int64_t i = 0; i < options.length; ++i) {
-    torch::Tensor l = last.contiguous();
+    torch::Tensor l = last.to(torch::kCPU).contiguous();
     std::vector<float> v(l.data_ptr<float>(), l.data_ptr<float>() + l.numel());
     v[Vocab::kUnknown] = -INFINITY;  // the unknown symbol stands for "something else": never print it
     const int64_t id = pick_symbol(v, options.temperature, options.method, engine);
@@ -86,7 +87,7 @@ std::vector<Frame> sample_frames(SequenceModelImpl& model, const FrameSampleOpti
   model.eval();
   std::mt19937_64 engine(options.seed);
   const ModelConfig& mc = model.config();
-  LstmState state = LstmState::zeros(mc.layers, 1, mc.hidden_size);
+  LstmState state = LstmState::zeros(mc.layers, 1, mc.hidden_size, module_device(model));
   const torch::Tensor no_artist = torch::zeros({1}, torch::kLong);
   auto as_tensor = [](const std::vector<Frame>& frames) {
     torch::Tensor t = torch::zeros({static_cast<int64_t>(frames.size()), 1, kKeys});
@@ -102,7 +103,7 @@ std::vector<Frame> sample_frames(SequenceModelImpl& model, const FrameSampleOpti
   state = next;
   torch::Tensor last = logits[logits.size(0) - 1][0];
   for (int64_t i = 0; i < options.length; ++i) {
-    const torch::Tensor p = torch::sigmoid(last / options.temperature).contiguous();
+    const torch::Tensor p = torch::sigmoid(last / options.temperature).to(torch::kCPU).contiguous();
     const float* prob = p.data_ptr<float>();
     Frame f;
     for (int k = 0; k < kKeys; ++k) f[k] = uniform_01(engine) < prob[k];

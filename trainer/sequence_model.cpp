@@ -9,11 +9,23 @@
 
 namespace chorus {
 
-LstmState LstmState::zeros(int64_t layers, int64_t batch, int64_t hidden) {
+LstmState LstmState::zeros(int64_t layers, int64_t batch, int64_t hidden,
+                           torch::Device device) {
   LstmState s;
+  const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(device);
   for (int64_t l = 0; l < layers; ++l) {
-    s.h.push_back(torch::zeros({batch, hidden}));
-    s.c.push_back(torch::zeros({batch, hidden}));
+    s.h.push_back(torch::zeros({batch, hidden}, options));
+    s.c.push_back(torch::zeros({batch, hidden}, options));
+  }
+  return s;
+}
+
+LstmState LstmState::to(const torch::Device& device) const {
+  if (h.empty() || h[0].device() == device) return *this;
+  LstmState s;
+  for (size_t l = 0; l < h.size(); ++l) {
+    s.h.push_back(h[l].to(device));
+    s.c.push_back(c[l].to(device));
   }
   return s;
 }
@@ -24,7 +36,7 @@ LstmState LstmState::masked(const std::vector<uint8_t>& reset) const {
   if (!any) return *this;
   std::vector<float> keep(reset.size());
   for (size_t b = 0; b < reset.size(); ++b) keep[b] = reset[b] ? 0.0f : 1.0f;
-  torch::Tensor k = torch::tensor(keep).unsqueeze(1);
+  torch::Tensor k = torch::tensor(keep).unsqueeze(1).to(h[0].device());
   LstmState s;
   for (size_t l = 0; l < h.size(); ++l) {
     s.h.push_back(h[l] * k);
@@ -42,7 +54,7 @@ LstmState LstmState::detached() const {
   return s;
 }
 
-WindowTensors window_tensors(Window& w) {
+WindowTensors window_tensors(Window& w, const torch::Device& device) {
   const int64_t T = w.seq_len, B = w.streams, K = w.frame_keys;
   WindowTensors t;
   if (K > 0) {
@@ -54,6 +66,9 @@ WindowTensors window_tensors(Window& w) {
   }
   t.mask = torch::from_blob(w.mask.data(), {T, B}, torch::kFloat32);
   t.artist = torch::from_blob(w.artist.data(), {B}, torch::kLong);
+  if (!device.is_cpu()) {
+    for (torch::Tensor* x : {&t.inputs, &t.targets, &t.mask, &t.artist}) *x = x->to(device);
+  }
   return t;
 }
 
@@ -74,7 +89,7 @@ torch::Tensor SequenceModelImpl::run_lstms(torch::Tensor x, const LstmState& sta
         x, std::make_tuple(state.h[l].unsqueeze(0), state.c[l].unsqueeze(0)));
     next->h.push_back(std::get<0>(hc).squeeze(0));
     next->c.push_back(std::get<1>(hc).squeeze(0));
-    x = dropout_masks.empty() ? y : y * dropout_masks[l];
+    x = dropout_masks.empty() ? y : y * dropout_masks[l].to(y.device());
   }
   return x;
 }
@@ -83,7 +98,9 @@ std::pair<torch::Tensor, LstmState> SequenceModelImpl::forward(
     const torch::Tensor& inputs, const torch::Tensor& artist, const LstmState& state,
     const std::vector<torch::Tensor>& dropout_masks) {
   LstmState next;
-  torch::Tensor top = run_lstms(features(inputs, artist), state, dropout_masks, &next);
+  const torch::Device device = parameters().front().device();
+  torch::Tensor top = run_lstms(features(inputs.to(device), artist.to(device)),
+                                state.to(device), dropout_masks, &next);
   return {head(top), std::move(next)};
 }
 

@@ -20,16 +20,19 @@ struct LstmState {
   // Zeroes the rows of streams whose window starts a song (reset[b] = 1).
   LstmState masked(const std::vector<uint8_t>& reset) const;
   LstmState detached() const;
-  static LstmState zeros(int64_t layers, int64_t batch, int64_t hidden);
+  static LstmState zeros(int64_t layers, int64_t batch, int64_t hidden,
+                         torch::Device device = torch::kCPU);
+  // The same state on `device` (itself when it is there already).
+  LstmState to(const torch::Device& device) const;
 };
 
-// A window's buffers as tensors (views, no copy: `window` must outlive them and the backward
-// pass). inputs/targets: [T, B] int64 symbol ids, or [T, B, K] float frames; mask [T, B];
-// artist [B].
+// A window's buffers as tensors (on the CPU views, no copy: `window` must outlive them and the
+// backward pass; on another device, copies there). inputs/targets: [T, B] int64 symbol ids, or
+// [T, B, K] float frames; mask [T, B]; artist [B].
 struct WindowTensors {
   torch::Tensor inputs, targets, mask, artist;
 };
-WindowTensors window_tensors(Window& window);
+WindowTensors window_tensors(Window& window, const torch::Device& device = torch::kCPU);
 
 // A model is features -> the LSTM stack -> head, each step depending only on the step before
 // through (h, c): so a window can be cut into segments of steps and each recomputed on its own
@@ -38,6 +41,8 @@ class SequenceModelImpl : public torch::nn::Module {
  public:
   // inputs as in WindowTensors; artist [B] (ignored unless conditioned); dropout_masks: one
   // [T, B, H] mask per layer, or empty for none. Returns logits [T, B, out] and the final state.
+  // Inputs and state on another device than the model's are moved to it (sampling feeds CPU
+  // tensors to a model on a GPU).
   std::pair<torch::Tensor, LstmState> forward(const torch::Tensor& inputs,
                                               const torch::Tensor& artist, const LstmState& state,
                                               const std::vector<torch::Tensor>& dropout_masks);

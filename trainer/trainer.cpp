@@ -33,8 +33,10 @@ nlohmann::json EvalResult::metrics(bool frames) const {
   return {{"loss", loss()}, {"unit", "char"}, {"bpc", bpc()}};
 }
 
-Trainer::Trainer(Config config, Communicator& comm, const SongSource& corpus, std::ostream& log)
-    : config_(std::move(config)), comm_(comm), corpus_(corpus),
+Trainer::Trainer(Config config, Communicator& comm, const SongSource& corpus, std::ostream& log,
+                 Accelerator accelerator)
+    : config_(std::move(config)), comm_(comm), accelerator_(std::move(accelerator)),
+      corpus_(corpus),
       lyrics_(dynamic_cast<const CorpusReader*>(&corpus)),
       rolls_(dynamic_cast<const PianoRollReader*>(&corpus)), log_(log), store_(config_.run.dir) {
   const bool frames = config_.model.kind == "pianoroll";
@@ -63,6 +65,7 @@ Trainer::Trainer(Config config, Communicator& comm, const SongSource& corpus, st
   model_ = make_model(config_.model, lyrics_ ? lyrics_->vocab().size() : 0,
                      lyrics_ ? static_cast<int64_t>(lyrics_->artists().size()) : 0);
   broadcast_parameters();
+  model_->to(accelerator_.device);  // before Adam: its state is made beside the parameters
   optimizer_ = std::make_unique<torch::optim::Adam>(
       model_->parameters(), torch::optim::AdamOptions(config_.optim.lr)
                                 .betas({config_.optim.beta1, config_.optim.beta2})
@@ -73,7 +76,8 @@ Trainer::Trainer(Config config, Communicator& comm, const SongSource& corpus, st
       SongSchedule(train.songs(), G, config_.run.seed, /*shuffle=*/true),
       /*first_stream=*/comm_.rank() * per_rank, /*num_streams=*/per_rank, config_.train.seq_len);
   if (config_.train.bptt == "full") batcher_->set_whole_songs(config_.train.max_song_length);
-  state_ = LstmState::zeros(config_.model.layers, per_rank, config_.model.hidden_size);
+  state_ = LstmState::zeros(config_.model.layers, per_rank, config_.model.hidden_size,
+                            accelerator_.device);
 }
 
 void Trainer::broadcast_parameters() {
@@ -109,11 +113,12 @@ StepResult Trainer::step() {
   double loss_sum = 0, count = 0;
   for (int64_t micro = 0; micro < config_.train.accumulate; ++micro) {
     Window w = batcher_->next();
-    const WindowTensors t = window_tensors(w);
+    const WindowTensors t = window_tensors(w, accelerator_.device);
     auto [loss, next] = window_loss(
         *model_, t, state_.masked(w.reset),
         dropout_for(w, (r.step - 1) * config_.train.accumulate + micro),
-        recompute_segment(config_.train.recompute_every, w.seq_len));
+        recompute_segment(config_.train.recompute_every, w.seq_len),
+        /*bf16=*/config_.train.precision == "bf16");
     loss.backward();  // inside the loop: `w` owns the buffers the graph reads
     state_ = next.detached();
     loss_sum += loss.item<double>();
@@ -123,17 +128,21 @@ StepResult Trainer::step() {
   // One collective: every gradient, then loss sum, count and the stop flag.
   std::vector<torch::Tensor> params = model_->parameters();
   std::vector<torch::Tensor> pieces;
+  const auto on_device = torch::TensorOptions().dtype(torch::kFloat32).device(accelerator_.device);
   for (auto& p : params)
-    pieces.push_back(p.grad().defined() ? p.grad().reshape({-1}) : torch::zeros({p.numel()}));
+    pieces.push_back(p.grad().defined() ? p.grad().reshape({-1})
+                                        : torch::zeros({p.numel()}, on_device));
   pieces.push_back(torch::tensor({static_cast<float>(loss_sum), static_cast<float>(count),
-                                  stop_requested() ? 1.0f : 0.0f}));
+                                  stop_requested() ? 1.0f : 0.0f})
+                       .to(accelerator_.device));
   torch::Tensor flat = torch::cat(pieces);
   if (r.step == inject_nan_at_) flat[0] = std::numeric_limits<float>::quiet_NaN();
-  comm_.all_reduce_sum(flat.data_ptr<float>(), static_cast<size_t>(flat.numel()));
+  all_reduce_sum(flat);
   const int64_t n = flat.numel() - 3;
-  const auto tail = flat.slice(0, n).to(torch::kDouble);
+  const auto tail = flat.slice(0, n).to(torch::kCPU).to(torch::kDouble);
   const double total_loss = tail[0].item<double>();
-  r.count = tail[1].item<double>();
+  // Counts are whole numbers; an average times the rank count may miss one by a rounding.
+  r.count = std::round(tail[1].item<double>());
   r.stop = tail[2].item<double>() > 0;
   r.loss = r.count > 0 ? total_loss / r.count : 0.0;
   {
@@ -155,13 +164,29 @@ StepResult Trainer::step() {
     optimizer_->zero_grad();
     // A non-finite forward pass may have poisoned the carried state: start the streams afresh.
     state_ = LstmState::zeros(config_.model.layers, batcher_->num_streams(),
-                              config_.model.hidden_size);
+                              config_.model.hidden_size, accelerator_.device);
     ++bad_steps_;
   } else {
     optimizer_->step();
   }
   step_ = r.step;
   return r;
+}
+
+void Trainer::all_reduce_sum(torch::Tensor& flat) {
+  if (accelerator_.nccl) {
+    accelerator_.nccl->set_context("the all-reduce of step " + std::to_string(step_ + 1));
+    accelerator_.nccl->all_reduce_average(flat.data_ptr<float>(),
+                                          static_cast<size_t>(flat.numel()),
+                                          current_cuda_stream(flat.device()));
+    flat.mul_(static_cast<double>(comm_.size()));
+  } else if (flat.is_cpu()) {
+    comm_.all_reduce_sum(flat.data_ptr<float>(), static_cast<size_t>(flat.numel()));
+  } else {
+    torch::Tensor host = flat.to(torch::kCPU);
+    comm_.all_reduce_sum(host.data_ptr<float>(), static_cast<size_t>(host.numel()));
+    flat.copy_(host);
+  }
 }
 
 EvalResult Trainer::validate() {

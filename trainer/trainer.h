@@ -14,6 +14,7 @@
 #include "data/pianoroll_corpus.h"
 #include "data/streams.h"
 #include "trainer/sequence_model.h"
+#include "trainer/accelerator.h"
 #include "trainer/checkpoint_store.h"
 #include "trainer/communicator.h"
 #include "trainer/config.h"
@@ -48,7 +49,10 @@ class Trainer {
   // Builds the model (rank 0's initial parameters broadcast to all) and this rank's streams.
   // Throws InputError on a config that does not fit the data or the rank count.
   // `corpus` is a CorpusReader (model.kind chars) or a PianoRollReader (model.kind pianoroll).
-  Trainer(Config config, Communicator& comm, const SongSource& corpus, std::ostream& log);
+  // `accelerator`: the device this rank trains on, and its NCCL communicator (place_rank);
+  // scalars, strings and barriers always go over `comm`.
+  Trainer(Config config, Communicator& comm, const SongSource& corpus, std::ostream& log,
+          Accelerator accelerator = {});
 
   // Loads the newest valid checkpoint of run.dir when resuming (starting fresh, saying so, when
   // there is none); refuses a run.dir holding checkpoints when not resuming.
@@ -74,8 +78,12 @@ class Trainer {
   SequenceModel& model() { return model_; }
   const std::vector<StreamCursor>& cursors() const { return batcher_->cursors(); }
   const Config& config() const { return config_; }
+  const Accelerator& accelerator() const { return accelerator_; }
 
  private:
+  // Sums `flat` over ranks in place: over MPI (host memory; a CUDA buffer goes through the host)
+  // or NCCL (device memory; ncclAvg, then times the rank count).
+  void all_reduce_sum(torch::Tensor& flat);
   void broadcast_parameters();
   WindowDropout dropout_for(const Window& window, int64_t window_index) const;
   void log_train(const StepResult& r, double symbols_per_s);
@@ -89,6 +97,7 @@ class Trainer {
 
   Config config_;
   Communicator& comm_;
+  Accelerator accelerator_;
   const SongSource& corpus_;
   const CorpusReader* lyrics_ = nullptr;     // set for model.kind chars
   const PianoRollReader* rolls_ = nullptr;   // set for model.kind pianoroll

@@ -127,6 +127,25 @@ TEST_F(TrainerMpiTest, ParametersAreIdenticalOnAllRanks) {
   EXPECT_TRUE(torch::equal(mine, root)) << "rank " << world.rank() << " differs from rank 0";
 }
 
+// train.precision bf16 on the CPU (LibTorch's CPU autocast): the losses stay within 2% of
+// fp32's but are not fp32's, and the parameters stay fp32. (The CUDA case: tests/gpu.)
+TEST_F(TrainerMpiTest, Bf16AutocastTrainsCloseToFp32) {
+  MpiCommunicator world;
+  Config low = config("bf16");
+  low.train.precision = "bf16";
+  const std::vector<double> bf16 = run(low, world);
+  const std::vector<double> fp32 = run(config("fp32"), world);
+  if (world.rank() == 0) {
+    expect_close(bf16, fp32, 2e-2);
+    EXPECT_NE(bf16, fp32) << "bf16 gave fp32's losses exactly: autocast did not run";
+  }
+  CorpusReader corpus(low.data.path);
+  std::ostringstream log;
+  Trainer trainer(low, world, corpus, log);
+  trainer.start(/*resume=*/true);
+  for (const auto& p : trainer.model()->parameters()) EXPECT_EQ(p.scalar_type(), torch::kFloat32);
+}
+
 class DataParallelTest : public TrainerMpiTest, public ::testing::WithParamInterface<double> {};
 
 TEST_P(DataParallelTest, TwoRanksWithHalfTheStreamsMatchOneRank) {

@@ -85,6 +85,9 @@ Config all_changed() {
   c.sample.method = "gumbel";
   c.sample.artist = "123";     // a number-looking name, must stay a string
   c.dist.timeout_s = 2.5;
+  c.train.device = "cuda";
+  c.train.precision = "bf16";
+  c.dist.backend = "nccl";
   return c;
 }
 
@@ -100,9 +103,12 @@ TEST(Config, Defaults) {
   EXPECT_DOUBLE_EQ(parsed.sample.temperature, 0.8);
 
   const auto rows = config_rows(parsed);
-  ASSERT_EQ(rows.size(), 43u);  // one per field of config.h
+  ASSERT_EQ(rows.size(), 46u);  // one per field of config.h
   EXPECT_EQ(rows.front(), (std::pair<std::string, std::string>{"run.dir", "checkpoints/run"}));
-  EXPECT_EQ(rows.back().first, "dist.timeout_s");
+  EXPECT_EQ(rows.back().first, "dist.backend");
+  EXPECT_EQ(parsed.train.device, "auto");
+  EXPECT_EQ(parsed.train.precision, "fp32");
+  EXPECT_EQ(parsed.dist.backend, "auto");
   EXPECT_NE(std::find(rows.begin(), rows.end(),
                       std::pair<std::string, std::string>{"model.hidden_size", "512"}),
             rows.end());
@@ -400,6 +406,12 @@ INSTANTIATE_TEST_SUITE_P(
         RangeCase{"sample.method=beam",
                   "sample.method: must be one of multinomial, gumbel, argmax; got 'beam'"},
         RangeCase{"sample.method=argmax", ""},
+        RangeCase{"train.device=gpu", "train.device: must be one of auto, cpu, cuda; got 'gpu'"},
+        RangeCase{"train.device=cuda", ""},
+        RangeCase{"train.precision=fp16",
+                  "train.precision: must be one of fp32, bf16; got 'fp16'"},
+        RangeCase{"dist.backend=gloo", "dist.backend: must be one of auto, mpi, nccl; got 'gloo'"},
+        RangeCase{"dist.backend=nccl", ""},
         RangeCase{"run.seed=0", ""}));
 
 }  // namespace

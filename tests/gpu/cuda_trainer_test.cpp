@@ -1,0 +1,142 @@
+// Training on CUDA against the CPU: the same steps give the same losses and parameters (relative
+// 1e-4, TF32 off), NCCL and MPI backends agree, checkpoints move GPU -> CPU -> GPU, and bf16
+// autocast trains. Skips, saying why, where LibTorch sees no GPU (Debian's LibTorch is CPU-only).
+#include <mpi.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+#include "data/corpus.h"
+#include "tests/support/fixtures.h"
+#include "trainer/accelerator.h"
+#include "trainer/communicator.h"
+#include "trainer/trainer.h"
+
+namespace chorus {
+namespace {
+namespace fs = std::filesystem;
+
+class CudaTrainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!torch::cuda::is_available())
+      GTEST_SKIP() << "LibTorch sees no CUDA device (" << torch::cuda::device_count()
+                   << " devices; a CPU-only LibTorch such as Debian's always sees none)";
+    allow_tf32(false);
+    dir_ = testing::make_temp_dir("gpu");
+    testing::write_fixture_corpus(dir_, /*songs=*/16, /*valid_songs=*/3);
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+
+  Config config(const std::string& name) const {
+    Config c;
+    c.data.path = dir_ + "/fixture.h5";
+    c.run.dir = dir_ + "/" + name;
+    c.run.seed = 7;
+    c.model.embedding_size = 16;
+    c.model.hidden_size = 64;
+    c.model.layers = 2;
+    c.model.dropout = 0.2;
+    c.train.batch_size = 4;
+    c.train.seq_len = 16;
+    c.train.steps = 6;
+    c.optim.lr = 0.01;
+    c.eval.every = 0;
+    c.checkpoint.every = 3;
+    c.checkpoint.keep = 5;
+    c.log.every = 1;
+    return c;
+  }
+
+  Accelerator cuda(const std::string& backend) {
+    Accelerator a;
+    a.device = torch::Device(torch::kCUDA, 0);
+    a.backend = backend;
+    if (backend == "nccl") a.nccl = std::make_shared<NcclCommunicator>(self_, 0, 60.0);
+    return a;
+  }
+
+  // Losses of `steps` steps; the trainer's parameters, flattened on the CPU, in *params.
+  std::vector<double> train(const Config& c, Accelerator a, int steps, bool resume,
+                            torch::Tensor* params = nullptr) {
+    CorpusReader corpus(c.data.path);
+    std::ostringstream log;
+    Trainer trainer(c, self_, corpus, log, std::move(a));
+    trainer.start(resume);
+    std::vector<double> losses;
+    for (int i = 0; i < steps; ++i) {
+      losses.push_back(trainer.step().loss);
+      if (trainer.current_step() % c.checkpoint.every == 0) trainer.save_checkpoint(false);
+    }
+    if (params) {
+      std::vector<torch::Tensor> flat;
+      for (const auto& p : trainer.model()->parameters())
+        flat.push_back(p.detach().to(torch::kCPU).reshape({-1}));
+      *params = torch::cat(flat);
+    }
+    return losses;
+  }
+
+  static void expect_close(const std::vector<double>& a, const std::vector<double>& b,
+                           double rel) {
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i)
+      EXPECT_LE(std::abs(a[i] - b[i]), rel * std::abs(b[i]))
+          << "step " << i + 1 << ": " << a[i] << " vs " << b[i];
+  }
+
+  MpiCommunicator self_{MPI_COMM_SELF};
+  std::string dir_;
+};
+
+TEST_F(CudaTrainerTest, StepsOnCudaMatchTheCpu) {
+  torch::Tensor cpu_params, nccl_params, mpi_params;
+  const auto cpu = train(config("cpu"), Accelerator{}, 6, false, &cpu_params);
+  const auto nccl = train(config("nccl"), cuda("nccl"), 6, false, &nccl_params);
+  const auto mpi = train(config("mpi"), cuda("mpi"), 6, false, &mpi_params);
+  expect_close(nccl, cpu, 1e-4);
+  expect_close(mpi, cpu, 1e-4);
+  EXPECT_TRUE(torch::allclose(nccl_params, cpu_params, /*rtol=*/1e-4, /*atol=*/1e-5));
+  EXPECT_TRUE(torch::allclose(mpi_params, cpu_params, 1e-4, 1e-5));
+}
+
+TEST_F(CudaTrainerTest, CheckpointsMoveBetweenGpuAndCpu) {
+  const auto gpu_run = train(config("gpu"), cuda("nccl"), 6, false);
+  // GPU checkpoint of step 3 -> resumed on the CPU -> its step-6 checkpoint -> resumed on the GPU.
+  Config to_cpu = config("to_cpu");
+  fs::create_directories(to_cpu.run.dir + "/checkpoints");
+  fs::copy(config("gpu").run.dir + "/checkpoints/step-00000003",
+           to_cpu.run.dir + "/checkpoints/step-00000003", fs::copy_options::recursive);
+  const auto cpu_part = train(to_cpu, Accelerator{}, 3, /*resume=*/true);
+  expect_close(cpu_part, {gpu_run.begin() + 3, gpu_run.end()}, 1e-4);
+
+  Config back = to_cpu;
+  back.train.steps = 9;
+  const auto gpu_again = train(back, cuda("nccl"), 3, /*resume=*/true);
+  Config straight = config("gpu");
+  straight.train.steps = 9;
+  const auto reference = train(straight, cuda("nccl"), 3, /*resume=*/true);
+  expect_close(gpu_again, reference, 1e-4);
+}
+
+TEST_F(CudaTrainerTest, Bf16AutocastTrainsCloseToFp32) {
+  if (cuda_compute_capability(0) > 0 && cuda_compute_capability(0) < 80)
+    GTEST_SKIP() << "GPU 0 has no bf16 (compute capability " << cuda_compute_capability(0) << ")";
+  Config bf16 = config("bf16");
+  bf16.train.precision = "bf16";
+  torch::Tensor params;
+  const auto low = train(bf16, cuda("nccl"), 6, false, &params);
+  const auto full = train(config("fp32"), cuda("nccl"), 6, false);
+  expect_close(low, full, 2e-2);
+  EXPECT_NE(low, full) << "bf16 gave fp32's losses exactly: autocast did not run";
+  EXPECT_EQ(params.scalar_type(), torch::kFloat32);
+}
+
+}  // namespace
+}  // namespace chorus
