@@ -20,10 +20,19 @@ Timing: steps after the first --warmup are timed, batch construction included (C
 includes reading its windows too). chars/s = counted (unpadded) targets / wall seconds, the
 definition of tokens_per_s in Chorus's metrics.jsonl.
 
+GPU (bench/gpu_throughput.sh): --device cuda runs the model, its state and the batches on the GPU
+(torch.cuda.synchronize() before each timer read); --precision bf16 runs the forward pass and
+the loss under torch.autocast(dtype=torch.bfloat16), parameters and Adam state staying fp32, as
+`chorus train --set train.precision=bf16` does. The batches are still built in Python lists (as
+on the CPU), which at large batch sizes on a GPU can cost more than the step itself: the result
+then also reports batch_seconds, the part of the timed seconds spent building them. The defaults
+(cpu, fp32) print exactly what they printed before these options existed.
+
 stdout: one JSON object (the result). stderr: progress.
 """
 import argparse
 import csv
+from contextlib import nullcontext
 import json
 import os
 import random
@@ -45,6 +54,9 @@ def parse_args():
     p.add_argument("--clip", type=float, default=5.0)
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
     p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                   help="bf16: forward and loss under torch.autocast to bfloat16")
     args = p.parse_args()
     if args.steps <= args.warmup:
         p.error("--steps must exceed --warmup (%d)" % args.warmup)
@@ -128,6 +140,15 @@ def main():
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     torch.manual_seed(args.seed)
+    device = torch.device(args.device)
+    plain = args.device == "cpu" and args.precision == "fp32"  # the original reference, as it was
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("reference_step.py: --device cuda, but torch %s sees no GPU "
+                 "(torch.version.cuda %s)" % (torch.__version__, torch.version.cuda))
+
+    def sync():
+        if args.device == "cuda":
+            torch.cuda.synchronize()
 
     texts = read_songs(args.csv)
     chars = sorted(set("".join(texts)))
@@ -137,7 +158,10 @@ def main():
     songs = [[index.get(c, unk) for c in t] for t in texts]
     print("reference_step.py: %d songs, %d symbols, vocabulary %d; torch %s, %d threads"
           % (len(songs), sum(map(len, songs)), vocab, torch.__version__,
-             torch.get_num_threads()), file=sys.stderr)
+             torch.get_num_threads()) +
+          ("" if plain else "; %s%s, %s" % (args.device, " (%s)" % torch.cuda.get_device_name()
+                                            if args.device == "cuda" else "", args.precision)),
+          file=sys.stderr)
 
     class CharLstm(nn.Module):
         def __init__(self):
@@ -158,25 +182,31 @@ def main():
                 next_c.append(cl.squeeze(0))
             return self.out(x), next_h, next_c
 
-    model = CharLstm()
+    model = CharLstm().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     streams = Streams(songs, args.batch_size, args.seq_len, eos, args.seed)
     B, H = args.batch_size, args.hidden_size
-    h = [torch.zeros(B, H) for _ in range(args.layers)]
-    c = [torch.zeros(B, H) for _ in range(args.layers)]
+    h = [torch.zeros(B, H, device=device) for _ in range(args.layers)]
+    c = [torch.zeros(B, H, device=device) for _ in range(args.layers)]
+    autocast = (lambda: torch.autocast(device_type=args.device, dtype=torch.bfloat16)) \
+        if args.precision == "bf16" else nullcontext
 
-    timed_symbols, start, loss_value = 0, None, float("nan")
+    timed_symbols, start, loss_value, batch_seconds = 0, None, float("nan"), 0.0
     for step in range(1, args.steps + 1):
+        batch_start = time.perf_counter()
         inputs, targets, reset, count = streams.next()
-        x = torch.tensor(inputs, dtype=torch.long)
-        y = torch.tensor(targets, dtype=torch.long)
+        x = torch.tensor(inputs, dtype=torch.long, device=device)
+        y = torch.tensor(targets, dtype=torch.long, device=device)
+        if step > args.warmup:
+            batch_seconds += time.perf_counter() - batch_start
         if any(reset):
-            keep = (1.0 - torch.tensor(reset)).unsqueeze(1)
+            keep = (1.0 - torch.tensor(reset, device=device)).unsqueeze(1)
             h = [t * keep for t in h]
             c = [t * keep for t in c]
-        logits, h, c = model(x, h, c)
-        loss = F.cross_entropy(logits.reshape(-1, vocab), y.reshape(-1), reduction="sum",
-                               ignore_index=-100) / count
+        with autocast():
+            logits, h, c = model(x, h, c)
+            loss = F.cross_entropy(logits.reshape(-1, vocab), y.reshape(-1), reduction="sum",
+                                   ignore_index=-100) / count
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         h = [t.detach() for t in h]
@@ -185,21 +215,28 @@ def main():
         optimizer.step()
         loss_value = loss.item()
         if step == args.warmup:
+            sync()
             start = time.perf_counter()
         elif step > args.warmup:
             timed_symbols += count
         if step % 10 == 0 or step == args.steps:
             print("reference_step.py: step %d/%d loss %.4f" % (step, args.steps, loss_value),
                   file=sys.stderr)
+    sync()
     seconds = time.perf_counter() - start
-    print(json.dumps({
+    result = {
         "impl": "python", "torch": torch.__version__, "threads": torch.get_num_threads(),
         "interop_threads": torch.get_num_interop_threads(), "blas": loaded_blas(),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS", ""),
         "vocab_size": vocab, "batch_size": B, "seq_len": args.seq_len,
         "hidden_size": H, "layers": args.layers, "steps": args.steps, "warmup": args.warmup,
         "timed_steps": args.steps - args.warmup, "symbols": timed_symbols, "seconds": seconds,
-        "chars_per_s": timed_symbols / seconds, "final_loss": loss_value}))
+        "chars_per_s": timed_symbols / seconds, "final_loss": loss_value}
+    if not plain:
+        result.update({"device": args.device, "precision": args.precision,
+                       "gpu": torch.cuda.get_device_name() if args.device == "cuda" else "",
+                       "cuda": torch.version.cuda or "", "batch_seconds": batch_seconds})
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -67,10 +67,11 @@ Accelerator place_rank(const Config& config, Communicator& comm, int split_local
                        int local_size, const std::string& host) {
   Accelerator a;
   const int torch_devices = static_cast<int>(torch::cuda::device_count());
-  const bool cuda = use_cuda(config.train.device, torch_devices,
-                             torch::cuda::is_available()
-                                 ? "no device"
-                                 : "this build's LibTorch has no CUDA, or no GPU is visible");
+  const bool cuda = use_cuda(
+      config.train.device, torch_devices,
+      CHORUS_TORCH_CUDA ? "LibTorch sees none; CUDA runtime: " + cuda_devices().why
+                        : "this build's LibTorch " TORCH_VERSION " is CPU-only; build with a CUDA "
+                          "LibTorch, see cluster/gpu/README.md");
   if (cuda) {
     const LocalRank local = local_rank_from(split_local_rank, getenv_text);
     const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");

@@ -1,6 +1,7 @@
 # Bad input gets a clear message and exit 2 (DESIGN.md "Exit codes"): unknown key, wrong type,
 # missing data file, batch size not divisible by ranks, malformed CSV, unknown artist,
-# incompatible eval file; a truncated newest checkpoint is skipped for the previous one.
+# incompatible eval file; train.device cuda without a GPU, dist.backend nccl on the CPU; a
+# truncated newest checkpoint is skipped for the previous one.
 source "$(dirname "$0")/lib/common.bash"
 make_csv "$WORK/songs.csv" 40
 "$CHORUS" prepare lyrics --input "$WORK/songs.csv" --output "$WORK/songs.h5" >/dev/null 2>&1
@@ -22,6 +23,17 @@ expect_exit 2 "$WORK/nope.h5" -- "$CHORUS" check "$SRC/configs/smoke.yaml" --set
 step "batch size not divisible by ranks"
 expect_exit 2 "train.batch_size .*divisible" -- "${MPIRUN[@]}" -np 2 "$CHORUS" train \
   "$SRC/configs/smoke.yaml" "${base[@]}" --set run.dir="$WORK/r2" --set train.batch_size=3
+
+step "a GPU asked for where there is none, NCCL on the CPU: refused before training"
+if ! nvidia-smi -L >/dev/null 2>&1; then
+  expect_exit 2 "train.device is 'cuda' but this process sees no CUDA device" -- smoke "${base[@]}" \
+    --set run.dir="$WORK/gpu" --set train.device=cuda
+else
+  echo "note: a GPU is present: train.device=cuda without one not tried" >&2
+fi
+expect_exit 2 "dist.backend is 'nccl' but this rank trains on the CPU" -- smoke "${base[@]}" \
+  --set run.dir="$WORK/gpu" --set train.device=cpu --set dist.backend=nccl
+[[ ! -e $WORK/gpu/checkpoints ]] || fail "a refused run left checkpoints"
 
 step "malformed CSV: unterminated quote names the line; no output left"
 printf 'artist,song,link,text\r\nA,B,/l,"fine"\r\nA,C,/l,"never closed\nmore\n' > "$WORK/broken.csv"
