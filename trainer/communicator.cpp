@@ -55,10 +55,6 @@ void MpiCommunicator::set_timeout(double seconds) {
 }
 
 void MpiCommunicator::complete(MPI_Request* request, const char* what) {
-  if (!watching()) {
-    MPI_Wait(request, MPI_STATUS_IGNORE);
-    return;
-  }
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s_);
   // Heartbeats: one arrival message to and from every peer per timed collective, always received,
@@ -118,70 +114,84 @@ void MpiCommunicator::stalled(const char* what, const std::vector<std::string>& 
   std::abort();  // MPI_Abort does not return; this satisfies [[noreturn]]
 }
 
-void MpiCommunicator::all_reduce_sum(void* data, size_t count, size_t bytes, MPI_Datatype type) {
-  constexpr size_t kSlice = INT_MAX / 2;  // MPI counts are int
-  for (size_t done = 0; done < count; done += kSlice) {
-    void* p = static_cast<char*>(data) + done * bytes;
-    const int n = static_cast<int>(std::min(kSlice, count - done));
-    if (!watching()) {  // the tuned blocking algorithm when nothing is timed
-      MPI_Allreduce(MPI_IN_PLACE, p, n, type, MPI_SUM, comm_);
-      continue;
-    }
-    MPI_Request request;
-    MPI_Iallreduce(MPI_IN_PLACE, p, n, type, MPI_SUM, comm_, &request);
-    complete(&request, "all-reduce");
+void MpiCommunicator::collective(const char* what, const std::function<void()>& blocking,
+                                 const std::function<void(MPI_Request*)>& start) {
+  if (!watching()) {  // Open MPI's tuned blocking algorithms when nothing is timed
+    blocking();
+    return;
   }
+  MPI_Request request;
+  start(&request);
+  complete(&request, what);
+}
+
+template <class T>
+void MpiCommunicator::all_reduce(T* data, size_t count, MPI_Datatype type) {
+  in_slices<T>(data, count, [&](T* p, int n) {
+    collective(
+        "all-reduce", [&] { MPI_Allreduce(MPI_IN_PLACE, p, n, type, MPI_SUM, comm_); },
+        [&](MPI_Request* r) { MPI_Iallreduce(MPI_IN_PLACE, p, n, type, MPI_SUM, comm_, r); });
+  });
 }
 
 void MpiCommunicator::all_reduce_sum(float* data, size_t count) {
-  all_reduce_sum(data, count, sizeof(float), MPI_FLOAT);
+  all_reduce(data, count, MPI_FLOAT);
 }
 
 void MpiCommunicator::all_reduce_sum(double* data, size_t count) {
-  all_reduce_sum(data, count, sizeof(double), MPI_DOUBLE);
+  all_reduce(data, count, MPI_DOUBLE);
 }
 
 void MpiCommunicator::broadcast(float* data, size_t count, int root) {
-  in_slices<float>(data, count, [this, root](float* p, int n) {
-    MPI_Request request;
-    MPI_Ibcast(p, n, MPI_FLOAT, root, comm_, &request);
-    complete(&request, "broadcast");
+  in_slices<float>(data, count, [&](float* p, int n) {
+    collective(
+        "broadcast", [&] { MPI_Bcast(p, n, MPI_FLOAT, root, comm_); },
+        [&](MPI_Request* r) { MPI_Ibcast(p, n, MPI_FLOAT, root, comm_, r); });
   });
 }
 
 void MpiCommunicator::broadcast(std::string* text, int root) {
   long long n = static_cast<long long>(text->size());
-  MPI_Request request;
-  MPI_Ibcast(&n, 1, MPI_LONG_LONG, root, comm_, &request);
-  complete(&request, "broadcast");
+  collective(
+      "broadcast", [&] { MPI_Bcast(&n, 1, MPI_LONG_LONG, root, comm_); },
+      [&](MPI_Request* r) { MPI_Ibcast(&n, 1, MPI_LONG_LONG, root, comm_, r); });
   text->resize(static_cast<size_t>(n));
   if (n > 0) {
-    MPI_Ibcast(text->data(), static_cast<int>(n), MPI_CHAR, root, comm_, &request);
-    complete(&request, "broadcast");
+    collective(
+        "broadcast", [&] { MPI_Bcast(text->data(), static_cast<int>(n), MPI_CHAR, root, comm_); },
+        [&](MPI_Request* r) {
+          MPI_Ibcast(text->data(), static_cast<int>(n), MPI_CHAR, root, comm_, r);
+        });
   }
 }
 
 void MpiCommunicator::barrier() {
-  MPI_Request request;
-  MPI_Ibarrier(comm_, &request);
-  complete(&request, "barrier");
+  collective(
+      "barrier", [&] { MPI_Barrier(comm_); }, [&](MPI_Request* r) { MPI_Ibarrier(comm_, r); });
 }
 
 std::vector<std::string> MpiCommunicator::all_gather(const std::string& text) {
   int n = static_cast<int>(text.size());
   std::vector<int> sizes(size_), displs(size_);
-  MPI_Request request;
-  MPI_Iallgather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, comm_, &request);
-  complete(&request, "all-gather");
+  collective(
+      "all-gather", [&] { MPI_Allgather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, comm_); },
+      [&](MPI_Request* r) { MPI_Iallgather(&n, 1, MPI_INT, sizes.data(), 1, MPI_INT, comm_, r); });
   int total = 0;
   for (int r = 0; r < size_; ++r) {
     displs[r] = total;
     total += sizes[r];
   }
   std::string all(static_cast<size_t>(total), '\0');
-  MPI_Iallgatherv(text.data(), n, MPI_CHAR, all.data(), sizes.data(), displs.data(), MPI_CHAR,
-                  comm_, &request);
-  complete(&request, "all-gather");
+  collective(
+      "all-gather",
+      [&] {
+        MPI_Allgatherv(text.data(), n, MPI_CHAR, all.data(), sizes.data(), displs.data(),
+                       MPI_CHAR, comm_);
+      },
+      [&](MPI_Request* r) {
+        MPI_Iallgatherv(text.data(), n, MPI_CHAR, all.data(), sizes.data(), displs.data(),
+                        MPI_CHAR, comm_, r);
+      });
   std::vector<std::string> out;
   for (int r = 0; r < size_; ++r) out.push_back(all.substr(displs[r], sizes[r]));
   return out;

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,8 +51,9 @@ class UntimedCollectives {
   bool was_;
 };
 
-// Collectives are started non-blocking and completed by polling. With a timeout set (the
-// trainer sets dist.timeout_s), a timed collective that has not completed within it ends the job:
+// Untimed collectives (no timeout, or inside UntimedCollectives) are Open MPI's blocking ones.
+// With a timeout set (the trainer sets dist.timeout_s), a timed collective is started
+// non-blocking and completed by polling; one that has not completed within it ends the job:
 // the message names the collective, the context and the culprits, then MPI_Abort. Culprits come
 // from heartbeats on a duplicate communicator: each rank tells every peer as it enters a timed
 // collective (2 (N-1) messages of 8 bytes per collective). The peers that have not arrived are
@@ -82,8 +84,13 @@ class MpiCommunicator : public Communicator {
 
  private:
   bool watching() const { return timed_ && timeout_s_ > 0 && size_ > 1; }
-  void all_reduce_sum(void* data, size_t count, size_t bytes, MPI_Datatype type);
-  // Completes a started collective: MPI_Wait, or polling against the deadline when timed.
+  template <class T>
+  void all_reduce(T* data, size_t count, MPI_Datatype type);
+  // Runs one collective: `blocking` (Open MPI's tuned algorithms) when not watching, else
+  // `start`s the non-blocking form and completes it against the deadline.
+  void collective(const char* what, const std::function<void()>& blocking,
+                  const std::function<void(MPI_Request*)>& start);
+  // Completes a started collective by polling against the deadline, with heartbeats.
   void complete(MPI_Request* request, const char* what);
   [[noreturn]] void stalled(const char* what, const std::vector<std::string>& culprits) const;
   std::string host(int rank) const;

@@ -1,5 +1,5 @@
 // Training on CUDA against the CPU: the same steps give the same losses and parameters (relative
-// 1e-4, TF32 off), NCCL and MPI backends agree, checkpoints move GPU -> CPU -> GPU, and bf16
+// 1e-4, TF32 off), NCCL and MPI backends and gradient checkpointing agree, checkpoints move GPU -> CPU -> GPU, and bf16
 // autocast trains. Skips, saying why, where LibTorch sees no GPU (Debian's LibTorch is CPU-only).
 #include <mpi.h>
 
@@ -19,6 +19,7 @@
 namespace chorus {
 namespace {
 namespace fs = std::filesystem;
+using testing::expect_close;
 
 class CudaTrainerTest : public ::testing::Test {
  protected:
@@ -83,13 +84,6 @@ class CudaTrainerTest : public ::testing::Test {
     return losses;
   }
 
-  static void expect_close(const std::vector<double>& a, const std::vector<double>& b,
-                           double rel) {
-    ASSERT_EQ(a.size(), b.size());
-    for (size_t i = 0; i < a.size(); ++i)
-      EXPECT_LE(std::abs(a[i] - b[i]), rel * std::abs(b[i]))
-          << "step " << i + 1 << ": " << a[i] << " vs " << b[i];
-  }
 
   MpiCommunicator self_{MPI_COMM_SELF};
   std::string dir_;
@@ -100,8 +94,12 @@ TEST_F(CudaTrainerTest, StepsOnCudaMatchTheCpu) {
   const auto cpu = train(config("cpu"), Accelerator{}, 6, false, &cpu_params);
   const auto nccl = train(config("nccl"), cuda("nccl"), 6, false, &nccl_params);
   const auto mpi = train(config("mpi"), cuda("mpi"), 6, false, &mpi_params);
+  Config recomputed = config("recompute");  // gradient checkpointing on the GPU, segments of 4
+  recomputed.train.recompute_every = "4";
+  const auto recompute = train(recomputed, cuda("nccl"), 6, false);
   expect_close(nccl, cpu, 1e-4);
   expect_close(mpi, cpu, 1e-4);
+  expect_close(recompute, cpu, 1e-4);
   EXPECT_TRUE(torch::allclose(nccl_params, cpu_params, /*rtol=*/1e-4, /*atol=*/1e-5));
   EXPECT_TRUE(torch::allclose(mpi_params, cpu_params, 1e-4, 1e-5));
 }

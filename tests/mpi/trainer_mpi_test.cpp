@@ -23,6 +23,7 @@
 namespace chorus {
 namespace {
 namespace fs = std::filesystem;
+using testing::expect_close;
 
 class TrainerMpiTest : public ::testing::Test {
  protected:
@@ -88,13 +89,6 @@ class TrainerMpiTest : public ::testing::Test {
     return losses;
   }
 
-  static void expect_close(const std::vector<double>& a, const std::vector<double>& b,
-                           double rel) {
-    ASSERT_EQ(a.size(), b.size());
-    for (size_t i = 0; i < a.size(); ++i)
-      EXPECT_LE(std::abs(a[i] - b[i]), rel * std::abs(b[i])) << "step " << i + 1 << ": " << a[i]
-                                                             << " vs " << b[i];
-  }
 
   // Building a Trainer for `c` on the lyrics fixture is an InputError naming `key`.
   static void expect_refused(const Config& c, Communicator& comm, const std::string& key) {
@@ -198,8 +192,12 @@ TEST_F(TrainerMpiTest, ResumeIsExactAndWorksOnAnotherRankCount) {
   Config first = config("resumed", 0.3);
   first.train.steps = 5;
   run(first, world);
-  // Copies of the 5-step run for the 1-rank resumes, one per rank.
+  // Copies of the 5-step run for the 1-rank resumes, one per rank. Rank 0 may still be writing
+  // the run's manifest when the others return from run(): copy only after every rank is done,
+  // and resume the original only after every copy is (a rank whose copy threw used to leave the
+  // test early and pair its next collectives with the wrong ones of its peer: MPI_ERR_TRUNCATE).
   const std::string single = first.run.dir + "-single-r" + std::to_string(world.rank());
+  world.barrier();
   fs::copy(first.run.dir, single, fs::copy_options::recursive);
   world.barrier();
 

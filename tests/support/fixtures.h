@@ -2,6 +2,7 @@
 #pragma once
 #include <stdlib.h>
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,14 @@
 #include "data/pianoroll_corpus.h"
 
 namespace chorus::testing {
+
+// Loss curves equal up to `rel` (relative to b), step by step.
+inline void expect_close(const std::vector<double>& a, const std::vector<double>& b, double rel) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_LE(std::abs(a[i] - b[i]), rel * std::abs(b[i]))
+        << "step " << i + 1 << ": " << a[i] << " vs " << b[i];
+}
 
 inline std::string make_temp_dir(const std::string& tag) {
   std::string tmpl = ::testing::TempDir() + "chorus_" + tag + "_XXXXXX";
