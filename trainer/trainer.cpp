@@ -175,7 +175,7 @@ StepResult Trainer::step() {
 
 void Trainer::all_reduce_sum(torch::Tensor& flat) {
   if (accelerator_.nccl) {
-    accelerator_.nccl->set_context("the all-reduce of step " + std::to_string(step_ + 1));
+    accelerator_.nccl->set_context("step " + std::to_string(step_ + 1));
     accelerator_.nccl->all_reduce_average(flat.data_ptr<float>(),
                                           static_cast<size_t>(flat.numel()),
                                           current_cuda_stream(flat.device()));
