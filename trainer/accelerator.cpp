@@ -78,16 +78,15 @@ Accelerator place_rank(const Config& config, Communicator& comm, int split_local
     const int index = pick_cuda_device(local.rank, local_size, torch_devices,
                                        visible ? visible : "", host);
     a.device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-    if (config.train.precision == "bf16" && nccl_built()) {
-      const int capability = cuda_compute_capability(index);
+    if (config.train.precision == "bf16") {
+      const int capability = cuda_compute_capability(index);  // 0: unknown (no NCCL build)
       if (capability > 0 && capability < 80)
         throw InputError("train.precision is 'bf16' but GPU " + std::to_string(index) + " of host " +
                          host + " has compute capability " + std::to_string(capability / 10) +
                          "." + std::to_string(capability % 10) + " (bf16 needs 8.0 or newer)");
     }
   }
-  a.backend = pick_backend(config.dist.backend, cuda, nccl_built(), nccl_build_description());
-  if (a.backend == "nccl")
+  if (pick_backend(config.dist.backend, cuda, nccl_built(), nccl_build_description()) == "nccl")
     a.nccl = std::make_shared<NcclCommunicator>(comm, a.device.index(), config.dist.timeout_s);
   return a;
 }

@@ -16,8 +16,7 @@ namespace chorus {
 
 struct Accelerator {
   torch::Device device{torch::kCPU};
-  std::string backend = "mpi";               // how gradients are averaged: "mpi" or "nccl"
-  std::shared_ptr<NcclCommunicator> nccl;    // set for backend "nccl"
+  std::shared_ptr<NcclCommunicator> nccl;    // gradients over NCCL; null: over MPI
   std::string describe() const;              // "cpu", "cuda:1 (NCCL 2.28.3, ...)"
 };
 

@@ -6,7 +6,6 @@
 
 #include <cuda_runtime_api.h>
 #include <nccl.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
@@ -15,21 +14,19 @@
 #include <stdexcept>
 #include <thread>
 
+#include "trainer/placement.h"
+
 namespace chorus {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string this_host() {
-  char name[256] = {0};
-  gethostname(name, sizeof(name) - 1);
-  return name;
+std::string cuda_error_text(cudaError_t status) {
+  return std::string(cudaGetErrorName(status)) + ": " + cudaGetErrorString(status);
 }
 
 void check_cuda(cudaError_t status, const char* what) {
-  if (status != cudaSuccess)
-    throw std::runtime_error(std::string(what) + ": " + cudaGetErrorName(status) + ": " +
-                             cudaGetErrorString(status));
+  if (status != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cuda_error_text(status));
 }
 
 // Sleeps a little longer each time, from a spin to 1 ms: a collective of a training step usually
@@ -127,7 +124,7 @@ CudaDevices cuda_devices() {
   const cudaError_t status = cudaGetDeviceCount(&d.count);
   if (status != cudaSuccess) {
     d.count = 0;
-    d.why = std::string(cudaGetErrorName(status)) + ": " + cudaGetErrorString(status);
+    d.why = cuda_error_text(status);
     cudaGetLastError();  // clear it: later CUDA calls must not report it as theirs
   } else if (d.count == 0) {
     d.why = "the CUDA runtime reports no device";
@@ -156,7 +153,7 @@ NcclCommunicator::NcclCommunicator(Communicator& bootstrap, int device, double t
   s.size = bootstrap.size();
   s.device = device;
   s.timeout_s = timeout_s;
-  s.host = this_host();
+  s.host = host_name();
   // Every rank enters the broadcast even when its own set-up failed, so that the failure is
   // reported here rather than as a peer's hang; the failing rank then throws.
   std::string error;
@@ -236,8 +233,7 @@ void NcclCommunicator::all_reduce_average(float* device_data, size_t count, void
     const cudaError_t status = cudaStreamQuery(cuda_stream);
     if (status == cudaSuccess) return;
     if (status != cudaErrorNotReady)
-      s.fail("all-reduce", std::string(cudaGetErrorName(status)) + ": " +
-                               cudaGetErrorString(status));
+      s.fail("all-reduce", cuda_error_text(status));
     ncclResult_t state = ncclSuccess;
     ncclCommGetAsyncError(s.comm, &state);
     if (state != ncclSuccess && state != ncclInProgress) s.fail("all-reduce", s.nccl_error(state));

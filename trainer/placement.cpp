@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include <unistd.h>
+
 #include "data/errors.h"
 
 namespace chorus {
@@ -19,6 +21,12 @@ bool parse_rank(const char* text, int* out) {
 }
 
 }  // namespace
+
+std::string host_name() {
+  char name[256] = {0};
+  gethostname(name, sizeof(name) - 1);
+  return name;
+}
 
 LocalRank local_rank_from(int split_rank, const char* (*getenv)(const char*)) {
   LocalRank local;

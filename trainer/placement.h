@@ -5,6 +5,9 @@
 
 namespace chorus {
 
+// This machine's host name (messages, manifests).
+std::string host_name();
+
 // This rank's place on its node. The launcher's variables win (Open MPI's
 // OMPI_COMM_WORLD_LOCAL_RANK, then Slurm's SLURM_LOCALID): they are what its CPU and GPU binding
 // used. Without them, the shared-memory split of the world communicator (`split_rank`).

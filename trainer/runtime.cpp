@@ -40,12 +40,6 @@ void install_stop_handlers() {
 
 bool stop_requested() { return g_stop.load(); }
 
-std::string host_name() {
-  char name[256] = {0};
-  gethostname(name, sizeof(name) - 1);
-  return name;
-}
-
 BlasInfo active_blas() {
   // The library that serves sgemm_ for this process is the BLAS LibTorch's CPU matmuls use
   // (Debian's LibTorch links libblas.so.3, which the alternatives system points somewhere).

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "trainer/communicator.h"
+#include "trainer/placement.h"
 
 namespace chorus {
 
@@ -48,8 +49,6 @@ BlasInfo active_blas();
 // it over ranks at the next step boundary, saves and exits 3.
 void install_stop_handlers();
 bool stop_requested();
-
-std::string host_name();
 
 // Tunes glibc malloc for a training process: large blocks come from the heap and freed memory
 // stays there, instead of an mmap, page faults and munmap per tensor per step.

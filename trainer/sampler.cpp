@@ -55,15 +55,16 @@ std::string sample_text(SequenceModelImpl& model, const Vocab& vocab, const Samp
   model.eval();
   std::mt19937_64 engine(options.seed);
   const ModelConfig& mc = model.config();
-  LstmState state = LstmState::zeros(mc.layers, 1, mc.hidden_size, module_device(model));
-  torch::Tensor artist = torch::tensor({options.artist}, torch::kLong);
+  const torch::Device device = module_device(model);
+  LstmState state = LstmState::zeros(mc.layers, 1, mc.hidden_size, device);
+  const torch::Tensor artist = torch::tensor({options.artist}, torch::kLong).to(device);
   const std::u32string prime = normalise_song(options.prime);
   std::vector<int64_t> inputs = {Vocab::kEndOfSong};
   for (char32_t cp : prime) inputs.push_back(vocab.id(cp));
 
   // Feed the prime in one call; its last output predicts the first new symbol.
   auto [logits, next] = model.forward(
-      torch::tensor(inputs, torch::kLong).unsqueeze(1), artist, state, {});
+      torch::tensor(inputs, torch::kLong).unsqueeze(1).to(device), artist, state, {});
   state = next;
   std::u32string out = prime;
   torch::Tensor last = logits[logits.size(0) - 1][0];
@@ -74,8 +75,8 @@ std::string sample_text(SequenceModelImpl& model, const Vocab& vocab, const Samp
     const int64_t id = pick_symbol(v, options.temperature, options.method, engine);
     if (id == Vocab::kEndOfSong) break;
     out += vocab.code_point(static_cast<int32_t>(id));
-    auto [lg, nx] = model.forward(torch::tensor({id}, torch::kLong).unsqueeze(1), artist,
-                                   state, {});
+    auto [lg, nx] = model.forward(torch::tensor({id}, torch::kLong).unsqueeze(1).to(device),
+                                   artist, state, {});
     state = nx;
     last = lg[0][0];
   }
@@ -87,14 +88,15 @@ std::vector<Frame> sample_frames(SequenceModelImpl& model, const FrameSampleOpti
   model.eval();
   std::mt19937_64 engine(options.seed);
   const ModelConfig& mc = model.config();
-  LstmState state = LstmState::zeros(mc.layers, 1, mc.hidden_size, module_device(model));
-  const torch::Tensor no_artist = torch::zeros({1}, torch::kLong);
-  auto as_tensor = [](const std::vector<Frame>& frames) {
+  const torch::Device device = module_device(model);
+  LstmState state = LstmState::zeros(mc.layers, 1, mc.hidden_size, device);
+  const torch::Tensor no_artist = torch::zeros({1}, torch::kLong).to(device);
+  auto as_tensor = [&](const std::vector<Frame>& frames) {
     torch::Tensor t = torch::zeros({static_cast<int64_t>(frames.size()), 1, kKeys});
     for (size_t i = 0; i < frames.size(); ++i)
       for (int k = 0; k < kKeys; ++k)
         if (frames[i][k]) t[i][0][k] = 1.0f;
-    return t;
+    return t.to(device);
   };
   std::vector<Frame> out = options.prime;
   std::vector<Frame> feed = {Frame()};  // the silent frame every song starts from

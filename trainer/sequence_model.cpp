@@ -20,15 +20,6 @@ LstmState LstmState::zeros(int64_t layers, int64_t batch, int64_t hidden,
   return s;
 }
 
-LstmState LstmState::to(const torch::Device& device) const {
-  if (h.empty() || h[0].device() == device) return *this;
-  LstmState s;
-  for (size_t l = 0; l < h.size(); ++l) {
-    s.h.push_back(h[l].to(device));
-    s.c.push_back(c[l].to(device));
-  }
-  return s;
-}
 
 LstmState LstmState::masked(const std::vector<uint8_t>& reset) const {
   bool any = false;
@@ -98,9 +89,7 @@ std::pair<torch::Tensor, LstmState> SequenceModelImpl::forward(
     const torch::Tensor& inputs, const torch::Tensor& artist, const LstmState& state,
     const std::vector<torch::Tensor>& dropout_masks) {
   LstmState next;
-  const torch::Device device = parameters().front().device();
-  torch::Tensor top = run_lstms(features(inputs.to(device), artist.to(device)),
-                                state.to(device), dropout_masks, &next);
+  torch::Tensor top = run_lstms(features(inputs, artist), state, dropout_masks, &next);
   return {head(top), std::move(next)};
 }
 

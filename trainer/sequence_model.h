@@ -22,8 +22,6 @@ struct LstmState {
   LstmState detached() const;
   static LstmState zeros(int64_t layers, int64_t batch, int64_t hidden,
                          torch::Device device = torch::kCPU);
-  // The same state on `device` (itself when it is there already).
-  LstmState to(const torch::Device& device) const;
 };
 
 // A window's buffers as tensors (on the CPU views, no copy: `window` must outlive them and the
@@ -41,8 +39,7 @@ class SequenceModelImpl : public torch::nn::Module {
  public:
   // inputs as in WindowTensors; artist [B] (ignored unless conditioned); dropout_masks: one
   // [T, B, H] mask per layer, or empty for none. Returns logits [T, B, out] and the final state.
-  // Inputs and state on another device than the model's are moved to it (sampling feeds CPU
-  // tensors to a model on a GPU).
+  // Inputs and state are on the model's device (module_device in trainer/accelerator.h).
   std::pair<torch::Tensor, LstmState> forward(const torch::Tensor& inputs,
                                               const torch::Tensor& artist, const LstmState& state,
                                               const std::vector<torch::Tensor>& dropout_masks);

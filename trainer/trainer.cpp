@@ -103,7 +103,9 @@ WindowDropout Trainer::dropout_for(const Window& window, int64_t window_index) c
 StepResult Trainer::step() {
   StepResult r;
   r.step = step_ + 1;
-  comm_.set_context("step " + std::to_string(r.step));
+  const std::string context = "step " + std::to_string(r.step);
+  comm_.set_context(context);
+  if (accelerator_.nccl) accelerator_.nccl->set_context(context);
   r.lr = learning_rate(config_.optim, r.step, config_.train.steps);
   for (auto& group : optimizer_->param_groups())
     static_cast<torch::optim::AdamOptions&>(group.options()).lr(r.lr);
@@ -175,7 +177,6 @@ StepResult Trainer::step() {
 
 void Trainer::all_reduce_sum(torch::Tensor& flat) {
   if (accelerator_.nccl) {
-    accelerator_.nccl->set_context("step " + std::to_string(step_ + 1));
     accelerator_.nccl->all_reduce_average(flat.data_ptr<float>(),
                                           static_cast<size_t>(flat.numel()),
                                           current_cuda_stream(flat.device()));

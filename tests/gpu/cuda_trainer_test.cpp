@@ -58,7 +58,6 @@ class CudaTrainerTest : public ::testing::Test {
   Accelerator cuda(const std::string& backend) {
     Accelerator a;
     a.device = torch::Device(torch::kCUDA, 0);
-    a.backend = backend;
     if (backend == "nccl") a.nccl = std::make_shared<NcclCommunicator>(self_, 0, 60.0);
     return a;
   }
