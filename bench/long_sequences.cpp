@@ -8,7 +8,7 @@
 //   tbptt      T / window windows with the state carried, one backward pass each, one Adam step.
 // Prints one JSON line: seconds per step (the mean after a first, warm-up step when --steps > 1),
 // peak resident memory (getrusage), resident memory before the first step, and the estimate of
-// trainer/long_sequences.h. --estimate-only prints the estimate without training.
+// trainer/run/activation_memory.h. --estimate-only prints the estimate without training.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -22,11 +22,12 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
-#include "trainer/dropout.h"
-#include "trainer/long_sequences.h"
-#include "trainer/recompute.h"
-#include "trainer/runtime.h"
-#include "trainer/sequence_model.h"
+#include "trainer/comm/runtime.h"
+#include "trainer/models/dropout.h"
+#include "trainer/models/features.h"
+#include "trainer/models/recompute.h"
+#include "trainer/models/registry.h"
+#include "trainer/run/activation_memory.h"
 
 namespace {
 
@@ -73,7 +74,12 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   const int64_t window_T = mode == "tbptt" ? std::min(window, T) : T;
-  const int64_t k = mode == "recompute" ? recompute_segment(recompute, T) : 0;
+  RecomputeEvery every;
+  if (!RecomputeEvery::parse(recompute, &every)) {
+    std::cerr << "--recompute-every: 'auto' or a whole number, got '" << recompute << "'\n";
+    return 2;
+  }
+  const int64_t k = mode == "recompute" ? every.segment(T) : 0;
   nlohmann::json out = {{"mode", mode}, {"T", T}, {"batch", batch}, {"k", k},
                         {"window", window_T}, {"hidden", mc.hidden_size}, {"layers", mc.layers},
                         {"estimate_bytes", activation_bytes(mc, vocab, batch, window_T, k)}};
@@ -81,10 +87,11 @@ int main(int argc, char** argv) {
     std::cout << out.dump() << std::endl;
     return 0;
   }
-  keep_freed_memory_in_heap();  // as a training process does (trainer/runtime.h)
+  keep_freed_memory_in_heap();  // as a training process does (trainer/comm/runtime.h)
   if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
   torch::manual_seed(1);
-  SequenceModel model = make_model(mc, vocab, 0);
+  SequenceModel model = build_model(mc, make_symbol_features(vocab, mc.embedding_size, 0, 0),
+                                    HeadKind::kSoftmax, vocab);
   model->train();
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
   const torch::Tensor ids = torch::randint(0, vocab, {T + 1, batch}, torch::kLong);
@@ -103,7 +110,7 @@ int main(int argc, char** argv) {
   for (int64_t step = 0; step < steps; ++step) {
     const auto start = std::chrono::steady_clock::now();
     adam.zero_grad();
-    LstmState state = LstmState::zeros(mc.layers, batch, mc.hidden_size);
+    RecurrentState state = model->zero_state(batch, torch::kCPU);
     double loss_sum = 0;
     for (int64_t begin = 0; begin < T; begin += window_T) {
       const int64_t end = std::min(T, begin + window_T);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Chorus's training step, written in Python on Debian's python3-torch: the side-by-side reference
 for bench/throughput.sh. It must do the same work per step as `chorus train` with dropout 0
-(trainer/char_lstm.cpp, trainer/trainer.cpp), so that chars/s of the two can be compared.
+(trainer/models/, trainer/run/trainer.cpp), so that chars/s of the two can be compared.
 
 Per step: Embedding(V, E) -> L separate nn.LSTM(num_layers=1) layers, time-major [T, B], carrying
 the (h, c) state between windows (detached, zeroed for streams whose window starts a song) ->

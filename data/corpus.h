@@ -11,6 +11,7 @@
 // splits: "train", "valid", "test" (a split may hold zero songs).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@
 #include "data/vocab.h"
 
 namespace chorus {
+
+class CorpusFileWriter;
 
 inline constexpr const char* kLyricsFormat = "chorus-lyrics";
 inline constexpr int kLyricsFormatVersion = 1;
@@ -38,9 +41,11 @@ class CorpusReader : public SongSource {
 
   const Vocab& vocab() const { return vocab_; }
   const std::vector<std::string>& artists() const { return artists_; }
-  int64_t frame_keys() const override { return 0; }
+  int64_t width() const override { return 1; }
+  bool predicts_end() const override { return true; }
   void read(const std::string& split, int64_t song, SongData* out) const override {
-    out->symbols = read_song(split, song);
+    out->values = read_song(split, song);
+    out->width = 1;
   }
   // Symbol ids of one song (without the end-of-song symbol).
   std::vector<int32_t> read_song(const std::string& split, int64_t song) const;
@@ -51,7 +56,7 @@ class CorpusReader : public SongSource {
   nlohmann::json info() const;
 
  private:
-  struct Handle;
+  struct Handle;  // the HDF5 side (data/corpus_file.h), kept out of this header
   std::unique_ptr<Handle> h5_;
   Vocab vocab_;
   std::vector<std::string> artists_;
@@ -62,18 +67,20 @@ class CorpusReader : public SongSource {
 // Where a split's songs come from when writing; songs are appended in order.
 class CorpusWriter {
  public:
+  ~CorpusWriter();
   // Creates `path` (truncating); call commit() at the end. Destroying an uncommitted writer
   // removes the file, so a failure never leaves a file that looks complete.
   CorpusWriter(const std::string& path, const Vocab& vocab, const std::vector<std::string>& artists,
                const nlohmann::json& provenance /* source, source_sha256, options */);
-  ~CorpusWriter();
   void add_song(const std::string& split, int32_t artist, const std::string& title,
                 const std::vector<int32_t>& symbols);
   void commit();
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<CorpusFileWriter> file_;
+  int32_t vocab_size_ = 0, artists_ = 0;
+  std::map<std::string, std::vector<int32_t>> artist_;       // per split: artist id of each song
+  std::map<std::string, std::vector<std::string>> titles_;   // per split: title of each song
 };
 
 // Loads the vocabulary and artist names from a corpus .h5 file or from a checkpoint directory

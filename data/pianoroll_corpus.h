@@ -12,6 +12,7 @@
 // splits: "train", "valid", "test" (all written; a split may hold zero songs).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@
 #include "data/pianoroll.h"
 
 namespace chorus {
+
+class CorpusFileWriter;
 
 inline constexpr const char* kPianoRollFormat = "chorus-pianoroll";
 inline constexpr int kPianoRollFormatVersion = 1;
@@ -46,10 +49,10 @@ class PianoRollReader : public SongSource {
   PianoRollReader& operator=(const PianoRollReader&) = delete;
 
   const PianoRollResolution& resolution() const { return resolution_; }
-  int64_t frame_keys() const override { return kKeys; }
-  void read(const std::string& split, int64_t song, SongData* out) const override {
-    out->frames = read_song(split, song);
-  }
+  int64_t width() const override { return kKeys; }
+  bool predicts_end() const override { return false; }
+  // The song's frames unpacked: one 0/1 value per key.
+  void read(const std::string& split, int64_t song, SongData* out) const override;
   // Frames of one song (one hyperslab read). std::out_of_range for a bad index.
   std::vector<Frame> read_song(const std::string& split, int64_t song) const;
   std::string name(const std::string& split, int64_t song) const;
@@ -77,8 +80,8 @@ class PianoRollWriter {
   void commit();
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<CorpusFileWriter> file_;
+  std::map<std::string, std::vector<std::string>> names_;  // per split: name of each song
 };
 
 }  // namespace chorus

@@ -1,5 +1,7 @@
-// What a stream batcher reads: the songs of a lyrics corpus (symbol ids) or of a piano-roll corpus
-// (88-key frames), behind one interface so that one trainer serves both kinds of data.
+// What a stream batcher reads: the songs of a corpus as positions of integer values (a lyrics
+// corpus's symbol ids, a piano-roll corpus's 88-key frames), behind one interface so that one
+// trainer serves every kind of data. In both kinds the input before a song's first position and
+// the padding after its last are all zeros (the end-of-song symbol; a silent frame).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -25,10 +27,14 @@ struct SplitIndex {
   void check_offsets(int64_t rows, const std::string& where, const std::string& rows_name) const;
 };
 
-// One song's content: symbol ids (lyrics) or frames (piano rolls); the other stays empty.
+// One song as the stream batcher and the baselines see it: `length` positions of `width` values
+// each, row-major: a symbol id per position (lyrics, width 1) or one 0/1 value per key (piano
+// rolls, width 88).
 struct SongData {
-  std::vector<int32_t> symbols;
-  std::vector<Frame> frames;
+  std::vector<int32_t> values;
+  int64_t width = 1;
+  int64_t length() const { return static_cast<int64_t>(values.size()) / width; }
+  const int32_t* at(int64_t position) const { return values.data() + position * width; }
 };
 
 class SongSource {
@@ -38,8 +44,12 @@ class SongSource {
   bool has_split(const std::string& split) const;
   // Throws InputError naming the file when the split does not exist.
   const SplitIndex& split(const std::string& split) const;
-  // 0 when songs are symbol ids, kKeys when they are piano-roll frames.
-  virtual int64_t frame_keys() const = 0;
+  // Values per position: 1 (a symbol id) or kKeys (a piano-roll frame).
+  virtual int64_t width() const = 0;
+  // True when every song is followed by a predicted end-of-song symbol (lyrics: a song of n
+  // symbols has n + 1 predictions); false when a song of n frames has n.
+  virtual bool predicts_end() const = 0;
+  int64_t predictions(int64_t song_length) const { return song_length + (predicts_end() ? 1 : 0); }
   virtual void read(const std::string& split, int64_t song, SongData* out) const = 0;
 
  protected:

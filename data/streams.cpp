@@ -6,7 +6,6 @@
 #include <random>
 #include <stdexcept>
 
-#include "data/vocab.h"
 
 namespace chorus {
 
@@ -92,9 +91,7 @@ void StreamBatcher::load(int64_t b) {
 }
 
 int64_t StreamBatcher::predictions(int64_t b) const {
-  const SongData& s = songs_[b];
-  return corpus_.frame_keys() > 0 ? static_cast<int64_t>(s.frames.size())
-                                  : static_cast<int64_t>(s.symbols.size()) + 1;
+  return corpus_.predictions(songs_[b].length());
 }
 
 void StreamBatcher::set_whole_songs(int64_t max_song_length) {
@@ -116,27 +113,18 @@ int64_t StreamBatcher::window_length() {
 }
 
 Window StreamBatcher::next() {
-  const int64_t B = num_streams(), T = window_length(), K = corpus_.frame_keys();
+  const int64_t B = num_streams(), T = window_length(), W = corpus_.width();
   Window w;
   w.seq_len = T;
   w.streams = B;
-  w.frame_keys = K;
-  if (K > 0) {
-    w.frames_in.assign(T * B * K, 0.0f);
-    w.frames_out.assign(T * B * K, 0.0f);
-  } else {
-    w.inputs.assign(T * B, Vocab::kEndOfSong);
-    w.targets.assign(T * B, 0);
-  }
+  w.width = W;
+  w.inputs.assign(T * B * W, 0);
+  w.targets.assign(T * B * W, 0);
   w.mask.assign(T * B, 0.0f);
   w.reset.assign(B, 1);
   w.artist.assign(B, 0);
   w.stream_ids.resize(B);
   const SplitIndex& index = corpus_.split(split_);
-  auto put_frame = [K](std::vector<float>& out, int64_t row, const Frame& f) {
-    float* dst = out.data() + row * K;
-    for (int64_t k = 0; k < K; ++k) dst[k] = f[k] ? 1.0f : 0.0f;
-  };
   for (int64_t b = 0; b < B; ++b) {
     w.stream_ids[b] = first_stream_ + b;
     if (lane_done(b)) continue;
@@ -146,17 +134,13 @@ Window StreamBatcher::next() {
     const int64_t n = predictions(b);
     w.reset[b] = c.position == 0;
     w.artist[b] = index.artist[loaded_song_[b]];
-    // Prediction p: symbols [EOS, s_0 .. s_{n-2}] -> [s_0 .. s_{n-2}, EOS];
-    // frames [silence, f_0 .. f_{n-2}] -> [f_0 .. f_{n-1}].
+    // Prediction p: inputs [0, s_0 .. s_{n-2}] -> targets [s_0 .. s_{n-1}], and with an end
+    // symbol one more target, 0 (the end-of-song id), after the song's last position.
+    const int64_t length = s.length();
     for (int64_t t = 0; t < T && c.position + t < n; ++t) {
       const int64_t p = c.position + t, row = t * B + b;
-      if (K > 0) {
-        if (p > 0) put_frame(w.frames_in, row, s.frames[p - 1]);
-        put_frame(w.frames_out, row, s.frames[p]);
-      } else {
-        w.inputs[row] = p == 0 ? Vocab::kEndOfSong : s.symbols[p - 1];
-        w.targets[row] = p < n - 1 ? s.symbols[p] : Vocab::kEndOfSong;
-      }
+      if (p > 0) std::copy(s.at(p - 1), s.at(p), w.inputs.begin() + row * W);
+      if (p < length) std::copy(s.at(p), s.at(p + 1), w.targets.begin() + row * W);
       w.mask[row] = 1.0f;
       ++w.count;
     }

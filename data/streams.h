@@ -46,25 +46,25 @@ struct StreamCursor {
   }
 };
 
-// One TBPTT window of this rank's streams, time-major ([t * B + b]).
+// One TBPTT window of this rank's streams, time-major: position t of stream b is row t * B + b,
+// and each row holds `width` values (a symbol id, or one 0/1 value per key of a frame).
 struct Window {
   int64_t seq_len = 0;
   int64_t streams = 0;
-  int64_t frame_keys = 0;        // 0: symbols (inputs/targets); kKeys: frames (frames_in/out)
-  std::vector<int64_t> inputs;   // symbol ids; padding positions hold the end-of-song id
-  std::vector<int64_t> targets;  // next symbol ids; 0 at padding
-  std::vector<float> frames_in;  // [t * B + b][key] 0/1; the input before a song's first frame
-  std::vector<float> frames_out; // and padding are silent (all zero)
-  std::vector<float> mask;       // 1 where the target is counted, 0 at padding
+  int64_t width = 1;             // values per row (SongSource::width)
+  std::vector<int64_t> inputs;   // [T * B * width]; the input before a song's first position and
+  std::vector<int64_t> targets;  // all padding are zeros (the end-of-song symbol, a silent frame)
+  std::vector<float> mask;       // [T * B] 1 where the target is counted, 0 at padding
   std::vector<uint8_t> reset;    // [B] 1 where this window starts a song: state must be zeroed
   std::vector<int64_t> artist;   // [B] artist id of the song each stream plays (0 when exhausted)
   std::vector<int64_t> stream_ids;  // [B] global stream ids (for dropout masks)
   int64_t count = 0;             // counted targets
 };
 
-// Cuts this rank's streams into windows. A song of n symbols is predicted as n + 1 targets
-// (its symbols then the end-of-song symbol) from inputs that start with the end-of-song symbol;
-// a song of n frames as n targets from inputs that start with a silent frame.
+// Cuts this rank's streams into windows. Position p of a song is predicted from position p - 1
+// (from zeros at p = 0: the end-of-song symbol, or a silent frame); a lyrics song of n symbols
+// also predicts its end (n + 1 targets, the last one the end-of-song symbol: SongSource::
+// predicts_end), a piano-roll song of n frames has n targets.
 // Each song starts at a window boundary; its last window is padded and masked.
 class StreamBatcher {
  public:
@@ -96,7 +96,7 @@ class StreamBatcher {
   int64_t max_song_length_ = 0;
   std::vector<StreamCursor> cursors_;
   std::vector<int64_t> loaded_song_;             // song id loaded per lane, -1 none
-  std::vector<SongData> songs_;                  // that song's symbols or frames
+  std::vector<SongData> songs_;                  // that song's values
 };
 
 // mt19937_64-based helpers whose results do not depend on the standard library.

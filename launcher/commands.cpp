@@ -1,6 +1,6 @@
 // The `chorus` subcommands: each parses nothing itself (main did), runs one job and keeps the
 // output discipline: stdout carries only sampled text or JSON lines; tables and progress go to
-// stderr.
+// stderr. What differs between kinds of data is the task's (trainer/tasks/task.h).
 #include "launcher/commands.h"
 
 #include <algorithm>
@@ -12,22 +12,19 @@
 #include <memory>
 #include <sstream>
 
-#include "data/corpus.h"
 #include "data/errors.h"
 #include "data/files.h"
 #include "data/hdf5_util.h"
-#include "data/midi.h"
-#include "data/pianoroll_image.h"
-#include "data/pianoroll_corpus.h"
-#include "data/text.h"
-#include "trainer/baselines.h"
-#include "trainer/long_sequences.h"
-#include "trainer/checkpoint_store.h"
-#include "trainer/config.h"
-#include "trainer/run_report.h"
-#include "trainer/runtime.h"
-#include "trainer/sampler.h"
-#include "trainer/trainer.h"
+#include "trainer/comm/accelerator.h"
+#include "trainer/comm/runtime.h"
+#include "trainer/config/config.h"
+#include "trainer/run/activation_memory.h"
+#include "trainer/run/checkpoint_store.h"
+#include "trainer/run/checkpointer.h"
+#include "trainer/run/evaluator.h"
+#include "trainer/run/trainer.h"
+#include "trainer/tools/baselines.h"
+#include "trainer/tools/run_report.h"
 
 namespace chorus {
 namespace fs = std::filesystem;
@@ -46,35 +43,6 @@ void print_table(const std::vector<std::pair<std::string, std::string>>& rows,
   for (const auto& [key, value] : rows) width = std::max(width, key.size());
   for (const auto& [key, value] : rows)
     out << "  " << std::left << std::setw(static_cast<int>(width)) << key << "  " << value << "\n";
-}
-
-// The corpus at `path`, lyrics or piano rolls, by its format attribute.
-std::unique_ptr<SongSource> open_corpus(const std::string& path) {
-  if (!fs::exists(path))
-    throw InputError(path + ": corpus file not found (create it with chorus prepare lyrics|pianoroll)");
-  if (h5::file_format(path) == kPianoRollFormat) return std::make_unique<PianoRollReader>(path);
-  return std::make_unique<CorpusReader>(path);
-}
-
-// A lyrics file a character model can score: same vocabulary, and for an artist-conditioned
-// model artist ids that mean the same artists.
-void check_compatible(const LoadedModel& m, const CorpusReader& corpus, const EvalArgs& args) {
-  if (!(corpus.vocab() == m.vocab))
-    throw InputError(args.data + ": its vocabulary differs from the model's (" +
-                     std::to_string(corpus.vocab().size()) + " vs " +
-                     std::to_string(m.vocab.size()) +
-                     " symbols); prepare it with --vocab-from " + args.checkpoint);
-  if (m.config.model.condition != "artist") return;
-  const auto& names = corpus.artists();
-  const bool prefix = names.size() >= m.artists.size() &&
-                      std::equal(m.artists.begin(), m.artists.end(), names.begin());
-  if (!prefix)
-    throw InputError(args.data + ": its artists differ from the model's; prepare it with "
-                     "--vocab-from " + args.checkpoint);
-  for (int32_t a : corpus.split(args.split).artist)
-    if (a >= static_cast<int32_t>(m.artists.size()))
-      throw InputError(args.data + ": split '" + args.split + "' has songs by '" + names[a] +
-                       "', an artist this artist-conditioned model does not know");
 }
 
 }  // namespace
@@ -97,25 +65,31 @@ int command_prepare_pianoroll(const PreparePianoRollOptions& options) {
 
 namespace {
 
-// "1.3 GiB per window of 128 steps (plain backward pass)": the estimate for this rank's streams.
-// With bptt full the window is the longest train song (capped by train.max_song_length).
-std::string activation_memory_row(const Config& config, const SongSource& corpus, int64_t outputs,
-                                  int ranks) {
+// "1.3 GiB per window of 128 steps (plain backward pass); validation ~40 MiB": the estimates for
+// this rank's streams. With bptt full the window is the longest train song (capped by
+// train.max_song_length).
+std::string activation_memory_row(const Config& config, const Task& task, int ranks) {
+  const SongSource& corpus = task.corpus();
   int64_t T = config.train.seq_len;
-  if (config.train.bptt == "full") {
+  if (config.train.bptt == Bptt::kFull) {
     const SplitIndex& train = corpus.split(config.data.train_split);
     T = 1;
     for (int64_t s = 0; s < train.songs(); ++s)
-      T = std::max<int64_t>(T, train.song_length(s) + (corpus.frame_keys() > 0 ? 0 : 1));
+      T = std::max<int64_t>(T, corpus.predictions(train.song_length(s)));
     if (config.train.max_song_length > 0) T = std::min(T, config.train.max_song_length);
   }
-  const int64_t k = recompute_segment(config.train.recompute_every, T);
+  const int64_t k = config.train.recompute_every.segment(T);
   const int64_t streams = config.train.batch_size / std::max(1, ranks);
-  return "~" + human_bytes(activation_bytes(config.model, outputs, streams, T, k)) +
-         " per window of " + std::to_string(T) + " steps (" +
-         (k > 0 ? "recomputed in segments of " + std::to_string(k)
-                : std::string("plain backward pass")) +
-         (config.train.bptt == "full" ? ", the longest song" : "") + ")";
+  const int64_t lanes = (config.eval.batch_size + ranks - 1) / std::max(1, ranks);
+  std::string row = "~" + human_bytes(activation_bytes(config.model, task.outputs(), streams, T, k)) +
+                    " per window of " + std::to_string(T) + " steps (" +
+                    (k > 0 ? "recomputed in segments of " + std::to_string(k)
+                           : std::string("plain backward pass")) +
+                    (config.train.bptt == Bptt::kFull ? ", the longest song" : "") + ")";
+  if (!config.data.valid_split.empty())
+    row += "; validation ~" +
+           human_bytes(evaluation_bytes(config.model, task.outputs(), lanes, config.train.seq_len));
+  return row;
 }
 
 }  // namespace
@@ -124,156 +98,85 @@ int command_train(const TrainArgs& args) {
   const Config config = load_config(args.config, args.overrides);
   install_stop_handlers();
   Runtime runtime(config.train.threads);
-  const std::unique_ptr<SongSource> corpus = open_corpus(config.data.path);
-  Accelerator accelerator = place_rank(config, runtime.comm(), runtime.local_rank(),
-                                       runtime.local_size(), runtime.host());
+  const std::unique_ptr<Task> task = open_task(config.data.path);
+  task->check_config(config);
+  const Placement placement =
+      place_rank(config, runtime.local_rank(), runtime.local_size(), runtime.host());
   if (runtime.rank() == 0) {
     std::cerr << "chorus train " << args.config << "\n";
     auto rows = config_rows(config);
     rows.emplace_back("(ranks x threads)", std::to_string(runtime.size()) + " x " +
                                                std::to_string(runtime.threads()));
-    rows.emplace_back("(device, rank 0)", accelerator.describe());
+    rows.emplace_back("(device, rank 0)", placement.describe());
     rows.emplace_back("(streams per rank)",
                       std::to_string(config.train.batch_size / std::max(1, runtime.size())));
-    int64_t outputs = kKeys;
-    if (auto* lyrics = dynamic_cast<const CorpusReader*>(corpus.get())) {
-      outputs = lyrics->vocab().size();
-      rows.emplace_back("(vocabulary)", std::to_string(outputs) + " symbols");
-    }
-    rows.emplace_back("(activation memory)",
-                      activation_memory_row(config, *corpus, outputs, runtime.size()));
+    for (const auto& row : task->table_rows()) rows.push_back(row);
+    rows.emplace_back("(activation memory)", activation_memory_row(config, *task, runtime.size()));
     print_table(rows, std::cerr);
   }
-  Trainer trainer(config, runtime.comm(), *corpus, std::cerr, accelerator);
+  Trainer trainer(config, *task, runtime.comm(), std::cerr, placement);
   trainer.start(args.resume);
-  nlohmann::json info = runtime.describe();
-  info["device"] = accelerator.describe();  // rank 0's; each rank drives its local-rank GPU
+  nlohmann::json info = runtime.describe(placement.device.str());
+  info["device"] = placement.describe();  // rank 0's; each rank drives its local-rank GPU
   info["command_line"] = args.command_line;
   info["start_time"] = now_iso();
-  return trainer.run(info);
+  return trainer.train(info);
 }
-
-namespace {
-
-// `chorus sample` on a piano-roll model: frames to MIDI (and a picture, and audio); one JSON line.
-int sample_pianoroll(LoadedModel& m, const SampleArgs& args) {
-  if (args.out.empty()) throw InputError("a piano-roll model samples into a MIDI file: pass --out FILE.mid");
-  FrameSampleOptions opt;
-  opt.length = args.length;
-  opt.temperature = args.temperature;
-  opt.seed = args.seed;
-  if (!args.prime_midi.empty()) {
-    MidiTiming grid;
-    grid.frames_per_quarter = m.resolution.frames_per_quarter > 0 ? m.resolution.frames_per_quarter : 4;
-    grid.seconds_per_frame = m.resolution.seconds_per_frame;
-    opt.prime = read_midi(args.prime_midi, grid).frames;
-  } else if (!args.prime_data.empty()) {
-    const PianoRollReader corpus(args.prime_data);
-    const SplitIndex& valid = corpus.split("valid");
-    if (args.prime_song < 0 || args.prime_song >= valid.songs())
-      throw InputError("--prime-song " + std::to_string(args.prime_song) + ": " + args.prime_data +
-                       " has " + std::to_string(valid.songs()) + " valid songs");
-    opt.prime = corpus.read_song("valid", args.prime_song);
-    if (static_cast<int64_t>(opt.prime.size()) > args.prime_frames) opt.prime.resize(args.prime_frames);
-  }
-  const std::vector<Frame> frames = sample_frames(*m.model, opt);
-  write_midi(frames, args.out, midi_write_timing(m.resolution));
-  nlohmann::json out = {{"midi", args.out}, {"frames", frames.size()}, {"prime_frames", opt.prime.size()}};
-  if (!args.image.empty()) {
-    write_pianoroll_png(frames, args.image, frames_per_beat(m.resolution));
-    out["image"] = args.image;
-  }
-  if (!args.wav.empty()) {
-    std::string soundfont;
-    for (const char* sf : {"/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2",
-                           "/usr/share/sounds/sf2/default-GM.sf2"})
-      if (fs::exists(sf)) soundfont = sf;
-    if (soundfont.empty() || std::system("command -v fluidsynth >/dev/null 2>&1") != 0)
-      throw InputError("--wav needs fluidsynth and a General MIDI soundfont: apt-get install "
-                       "fluidsynth fluid-soundfont-gm");
-    const std::string cmd = "fluidsynth -ni -q -F '" + args.wav + "' '" + soundfont + "' '" + args.out +
-                            "' >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0 || !fs::exists(args.wav))
-      throw std::runtime_error("fluidsynth failed to render " + args.out);
-    out["wav"] = args.wav;
-  }
-  std::cout << out.dump() << std::endl;
-  return 0;
-}
-
-}  // namespace
 
 int command_sample(const SampleArgs& args) {
   LoadedModel m = load_model(args.checkpoint, std::cerr);
-  if (args.temperature <= 0) throw InputError("--temperature must be > 0");
-  if (m.frames()) return sample_pianoroll(m, args);
-  SampleOptions opt;
-  opt.prime = args.prime;
-  opt.temperature = args.temperature;
-  opt.method = args.method;
-  opt.length = args.length;
-  opt.seed = args.seed;
-  if (m.config.model.condition == "artist") opt.artist = artist_id(m.artists, args.artist);
-  else if (!args.artist.empty())
-    std::cerr << "chorus: note: this model is not conditioned on the artist; --artist ignored\n";
-  std::cout << sample_text(*m.model, m.vocab, opt) << std::endl;
+  if (args.options.temperature <= 0) throw InputError("--temperature must be > 0");
+  if (args.options.length <= 0) throw InputError("--length must be > 0");
+  m.task->sample(*m.model, args);
   return 0;
 }
 
 int command_eval(const EvalArgs& args) {
   LoadedModel m = load_model(args.checkpoint, std::cerr);
   Runtime runtime(/*threads=*/0);
-  std::unique_ptr<SongSource> corpus;
-  std::vector<std::string> artists;
-  if (m.frames()) {
-    if (args.by_artist) throw InputError("--by-artist: a piano-roll corpus has no artists");
-    corpus = std::make_unique<PianoRollReader>(args.data);
-  } else {
-    auto lyrics = std::make_unique<CorpusReader>(args.data);
-    check_compatible(m, *lyrics, args);
-    artists = lyrics->artists();
-    if (args.by_artist && artists.empty())
-      throw InputError("--by-artist: " + args.data + " records no artists");
-    corpus = std::move(lyrics);
-  }
+  const std::unique_ptr<Task> data = open_task(args.data);
+  m.task->check_eval_data(*data, args.split, args.checkpoint);
+  const std::vector<std::string>& artists = data->artists();
+  if (args.by_artist && artists.empty())
+    throw InputError("--by-artist: " + args.data + " records no artists");
   if (args.prime_symbols < 0) throw InputError("--prime-symbols: must be >= 0");
-  EvalOptions options;
-  options.max_symbols = args.max_symbols;
-  options.batch_size = args.batch_size;
-  options.seq_len = m.config.train.seq_len;
-  options.skip_predictions = args.prime_symbols;
-  if (args.by_artist) options.num_artists = static_cast<int64_t>(artists.size());
-  const EvalResult r = evaluate(*m.model, *corpus, args.split, options, runtime.comm());
+  if (args.options.batch_size <= 0) throw InputError("--batch-size: must be > 0");
+  if (args.options.max_symbols < 0) throw InputError("--max-symbols: must be >= 0");
+  EvalRequest request;
+  static_cast<EvalOptions&>(request) = args.options;
+  request.window = m.config.train.seq_len;
+  request.skip_predictions = args.prime_symbols;
+  request.by_artist = args.by_artist;
+  const EvalResult r = Evaluator(*data, runtime.comm()).run(*m.model, args.split, request);
   if (runtime.rank() != 0) return 0;
-  const std::string unit = m.frames() ? " frames" : " symbols";
+  const Units& units = data->units();
   nlohmann::json out = {{"checkpoint", args.checkpoint}, {"step", m.step}, {"data", args.data},
                         {"split", args.split}};
   if (args.prime_symbols > 0) out["prime_symbols"] = args.prime_symbols;
-  out.update(r.metrics(m.frames()));
+  out.update(data->metrics(r.loss_sum, r.count));
   out.update({{"symbols", r.count}, {"songs", r.songs}});
   std::cout << out.dump() << std::endl;
-  std::cerr << "eval " << args.split << ": loss " << r.loss()
-            << (m.frames() ? " nats/frame over " : " nats/char (" + std::to_string(r.bpc()) + " bpc) over ")
-            << static_cast<int64_t>(r.count) << unit << " in " << r.songs << " songs"
-            << (args.prime_symbols > 0
-                    ? " (after a prime of " + std::to_string(args.prime_symbols) + unit + " each)"
-                    : std::string())
+  std::cerr << "eval " << args.split << ": loss " << r.loss() << " nats per " << units.unit;
+  if (units.nats_per_metric != 1.0) std::cerr << " (" << data->metric(r.loss()) << " " << units.metric << ")";
+  std::cerr << " over " << static_cast<int64_t>(r.count) << " " << units.plural << " in "
+            << r.songs << " songs"
+            << (args.prime_symbols > 0 ? " (after a prime of " + std::to_string(args.prime_symbols) +
+                                             " " + units.plural + " each)"
+                                       : std::string())
             << "\n";
   if (!args.by_artist) return 0;
   std::vector<std::pair<std::string, std::string>> rows;
   for (size_t a = 0; a < artists.size(); ++a) {
     if (r.artist_count[a] == 0) continue;
-    EvalResult one;
-    one.loss_sum = r.artist_loss_sum[a];
-    one.count = r.artist_count[a];
     nlohmann::json line = {{"checkpoint", args.checkpoint}, {"split", args.split},
                            {"artist", artists[a]}};
-    line.update(one.metrics(false));
-    line["symbols"] = one.count;
+    line.update(data->metrics(r.artist_loss_sum[a], r.artist_count[a]));
+    line["symbols"] = r.artist_count[a];
     std::cout << line.dump() << std::endl;
     std::ostringstream cell;
-    cell << std::fixed << std::setprecision(3) << one.bpc() << " bpc over "
-         << static_cast<int64_t>(one.count) << " symbols";
+    cell << std::fixed << std::setprecision(3) << line[units.metric].get<double>() << " "
+         << units.metric << " over " << static_cast<int64_t>(r.artist_count[a]) << " "
+         << units.plural;
     rows.emplace_back(artists[a], cell.str());
   }
   print_table(rows, std::cerr);
@@ -281,53 +184,38 @@ int command_eval(const EvalArgs& args) {
 }
 
 int command_baseline(const BaselineArgs& args) {
-  const std::unique_ptr<SongSource> corpus = open_corpus(args.data);
-  const bool frames = corpus->frame_keys() > 0;
-  int64_t vocab_size = 0;
-  const CorpusReader* lyrics = dynamic_cast<const CorpusReader*>(corpus.get());
-  if (lyrics) vocab_size = lyrics->vocab().size();
-  BaselineOptions options;
-  options.model = args.model;
-  options.order = args.order;
-  options.train_split = args.train_split;
-  options.add_k = args.add_k;
-  options.discount = args.discount;
+  const std::unique_ptr<Task> task = open_task(args.data);
+  const SongSource& corpus = task->corpus();
+  const BaselineOptions& options = args.options;
   const int order = baseline_order(options);
-  if (args.model != "ngram" && args.order != 0 && args.order != order)
-    throw InputError("--order " + std::to_string(args.order) + " does not fit --model " +
-                     args.model + " (order " + std::to_string(order) + "); use --model ngram");
-  if (args.sample > 0 && frames) throw InputError("--sample: only the lyrics baselines generate text");
+  const std::string model = name_of(options.model);
+  if (options.model != BaselineModel::kNgram && options.order != 0 && options.order != order)
+    throw InputError("--order " + std::to_string(options.order) + " does not fit --model " +
+                     model + " (order " + std::to_string(order) + "); use --model ngram");
+  if (args.sample > 0) task->text_of({});  // refuses data without text before the work
   const auto start = std::chrono::steady_clock::now();
-  const std::unique_ptr<Baseline> model = fit_baseline(*corpus, vocab_size, options);
-  const BaselineScore score = score_baseline(*model, *corpus, args.split);
-  EvalResult as_eval;
-  as_eval.loss_sum = score.loss_sum;
-  as_eval.count = score.count;
-  const std::string smoothing = order == 0 ? "none"
-                                : args.model == "ngram" && !frames
-                                    ? "interpolated Kneser-Ney, D = " + std::to_string(args.discount)
-                                    : "add-k, k = " + std::to_string(args.add_k);
-  nlohmann::json out = {{"data", args.data}, {"model", args.model}, {"order", order},
-                        {"train_split", args.train_split}, {"split", args.split},
+  const std::unique_ptr<Baseline> fitted = fit_baseline(corpus, task->outputs(), options);
+  const BaselineScore score = score_baseline(*fitted, corpus, args.split);
+  const std::string smoothing = fitted->smoothing();
+  nlohmann::json out = {{"data", args.data}, {"model", model}, {"order", order},
+                        {"train_split", options.train_split}, {"split", args.split},
                         {"smoothing", smoothing}};
-  out.update(as_eval.metrics(frames));
+  out.update(task->metrics(score.loss_sum, score.count));
   out.update({{"symbols", score.count}, {"songs", score.songs},
               {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()}});
-  if (args.sample > 0) {
-    std::u32string text;
-    for (int32_t id : model->sample(args.sample, args.seed)) text += lyrics->vocab().code_point(id);
-    out["sample"] = to_utf8(text);
-  }
+  if (args.sample > 0) out["sample"] = task->text_of(fitted->sample(args.sample, args.seed));
   std::cout << out.dump() << std::endl;
+  const Units& units = task->units();
   std::ostringstream value;
-  value << std::fixed << std::setprecision(4);
-  if (frames) value << as_eval.loss() << " nats per frame";
-  else value << as_eval.bpc() << " bits per character (" << as_eval.loss() << " nats)";
-  print_table({{"baseline", args.model + (args.model == "ngram" ? " (order " + std::to_string(order) + ")" : "")},
-               {"fitted on", args.data + " / " + args.train_split},
+  value << std::fixed << std::setprecision(4) << task->metric(score.loss()) << " " << units.metric;
+  if (units.nats_per_metric != 1.0) value << " (" << score.loss() << " nats)";
+  print_table({{"baseline", model + (options.model == BaselineModel::kNgram
+                                         ? " (order " + std::to_string(order) + ")"
+                                         : "")},
+               {"fitted on", args.data + " / " + options.train_split},
                {"scored on", args.split + ": " + std::to_string(score.songs) + " songs, " +
-                                 std::to_string(static_cast<int64_t>(score.count)) +
-                                 (frames ? " frames" : " predictions")},
+                                 std::to_string(static_cast<int64_t>(score.count)) + " " +
+                                 units.plural},
                {"smoothing", smoothing},
                {"loss", value.str()}},
               std::cerr);
@@ -338,9 +226,10 @@ int command_baseline(const BaselineArgs& args) {
 int command_check(const std::string& path, const std::vector<std::string>& overrides) {
   const Config config = load_config(path, overrides);
   // The config is valid; the data file is the one thing left that training would trip on.
-  const std::unique_ptr<SongSource> corpus = open_corpus(config.data.path);
-  corpus->split(config.data.train_split);
-  if (!config.data.valid_split.empty()) corpus->split(config.data.valid_split);
+  const std::unique_ptr<Task> task = open_task(config.data.path);
+  task->check_config(config);
+  task->corpus().split(config.data.train_split);
+  if (!config.data.valid_split.empty()) task->corpus().split(config.data.valid_split);
   print_table(config_rows(config), std::cerr);
   std::cout << nlohmann::json{{"config", path}, {"ok", true}}.dump() << std::endl;
   return 0;
@@ -349,11 +238,7 @@ int command_check(const std::string& path, const std::vector<std::string>& overr
 int command_info(const std::string& path) {
   nlohmann::json out;
   if (fs::is_regular_file(path)) {
-    if (h5::file_format(path) == kPianoRollFormat) {
-      out = PianoRollReader(path).info();
-    } else {
-      out = CorpusReader(path).info();
-    }
+    out = open_task(path)->describe_corpus();
     out["kind"] = "corpus";
   } else if (fs::exists(path + "/MANIFEST.json") || fs::exists(path + "/DONE")) {
     out["kind"] = "checkpoint";
@@ -365,13 +250,7 @@ int command_info(const std::string& path) {
       out["meta"] = nlohmann::json::parse(read_file(path + "/MANIFEST.json")).at("meta");
       const Config config = parse_config(read_file(path + "/config.yaml"), path, {});
       for (const auto& [key, value] : config_rows(config)) out["config"][key] = value;
-      if (config.model.kind == "chars") {
-        Vocab vocab;
-        std::vector<std::string> artists;
-        load_vocab_from(path, &vocab, &artists);
-        out["vocab_size"] = vocab.size();
-        out["artists"] = artists.size();
-      }
+      out.update(task_from_checkpoint(path, config)->describe_checkpoint());
     }
   } else if (fs::is_directory(path + "/checkpoints") || fs::exists(path + "/manifest.json")) {
     out["kind"] = "run";
@@ -389,13 +268,6 @@ int command_info(const std::string& path) {
   std::cout << out.dump() << std::endl;
   return 0;
 }
-
-}  // namespace chorus
-
-// `chorus plot` and `chorus runs`: thin wrappers over trainer/run_report.h (kept at the end of
-// this file, include included, so they stay out of the way of the commands above).
-
-namespace chorus {
 
 int command_plot(const PlotArgs& args) {
   PlotOptions options;

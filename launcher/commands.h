@@ -1,5 +1,7 @@
 // The `chorus` subcommands. Each returns the process exit code (DESIGN.md "Exit codes") and
-// throws InputError (exit 2) or another exception (exit 1); main() is the only catch.
+// throws InputError (exit 2) or another exception (exit 1); main() is the only catch. The
+// options structs are the library's own (trainer/config/config.h, trainer/tasks/task.h), so the
+// command line, the YAML config and the library share one default per option.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -7,6 +9,8 @@
 
 #include "data/prepare.h"
 #include "data/prepare_pianoroll.h"
+#include "trainer/config/config.h"
+#include "trainer/tasks/task.h"
 
 namespace chorus {
 
@@ -17,43 +21,24 @@ struct TrainArgs {
   std::string command_line;
 };
 
-struct SampleArgs {
-  std::string checkpoint;
-  std::string prime = "Why";
-  double temperature = 0.8;
-  std::string artist;
-  int64_t length = 600;
-  uint64_t seed = 1;
-  std::string method = "multinomial";
-  // Piano-roll models: where to write, and what to prime with.
-  std::string out;          // FILE.mid (required for piano-roll models)
-  std::string image;        // FILE.png: the piano roll as a picture
-  std::string wav;          // FILE.wav: rendered with fluidsynth and a General MIDI soundfont
-  std::string prime_midi;   // prime with this MIDI file's frames
-  std::string prime_data;   // or with the first prime_frames frames of song prime_song of this
-  int64_t prime_song = 0;   // corpus's valid split
-  int64_t prime_frames = 16;
+struct SampleArgs : SampleRequest {
+  std::string checkpoint;  // a checkpoint or run directory
 };
 
 struct EvalArgs {
   std::string checkpoint;
   std::string data;
   std::string split = "valid";
-  int64_t max_symbols = 0;  // 0 = the whole split
-  int64_t batch_size = 32;
-  bool by_artist = false;   // also one line per artist (lyrics corpora)
-  int64_t prime_symbols = 0;  // count only predictions after each song's first N (its prime)
+  EvalOptions options;         // max_symbols (0 = the whole split), batch_size
+  bool by_artist = false;      // also one line per artist (lyrics corpora)
+  int64_t prime_symbols = 0;   // count only predictions after each song's first N (its prime)
 };
 
 struct BaselineArgs {
   std::string data;
-  std::string model = "bigram";
-  int order = 0;
+  BaselineOptions options;     // model, order, train_split, add_k, discount
   std::string split = "valid";
-  std::string train_split = "train";
-  double add_k = 1.0;
-  double discount = 0.75;
-  int64_t sample = 0;  // > 0: also generate this many symbols (lyrics)
+  int64_t sample = 0;          // > 0: also generate this many symbols (lyrics)
   uint64_t seed = 1;
 };
 
@@ -67,7 +52,7 @@ int command_check(const std::string& config, const std::vector<std::string>& ove
 int command_info(const std::string& path);
 
 // `chorus plot RUN_DIR... --out FILE.png [--metric auto|loss|lr|...]` and `chorus runs [ROOT]`
-// (trainer/run_report.h).
+// (trainer/tools/run_report.h).
 struct PlotArgs {
   std::vector<std::string> run_dirs;
   std::string out;

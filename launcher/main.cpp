@@ -8,7 +8,8 @@
 
 #include "data/errors.h"
 #include "launcher/commands.h"
-#include "trainer/runtime.h"
+#include "trainer/comm/placement.h"
+#include "trainer/comm/runtime.h"
 
 namespace {
 
@@ -16,6 +17,16 @@ std::string joined_args(int argc, char** argv) {
   std::string s;
   for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
   return s;
+}
+
+// A command-line choice as its enum; InputError naming the option and the choices.
+template <class E>
+E parse_choice_option(const std::string& text, const char* option) {
+  E value{};
+  if (!chorus::parse_choice(text, &value))
+    throw chorus::InputError(std::string(option) + ": must be one of " + chorus::choice_list<E>() +
+                             "; got '" + text + "'");
+  return value;
 }
 
 // Ends the process with `code`; under mpirun with several ranks, ends every rank.
@@ -86,16 +97,17 @@ int main(int argc, char** argv) {
                   "continue from the newest complete checkpoint in run.dir (fresh if none)");
 
   SampleArgs sample_args;
+  SampleOptions& so = sample_args.options;
+  std::string sample_method = name_of(so.method);
   auto* sample = app.add_subcommand("sample", "print a song sampled from a trained model");
   sample->add_option("--checkpoint", sample_args.checkpoint, "checkpoint or run directory")
       ->required();
-  sample->add_option("--prime", sample_args.prime)->capture_default_str();
-  sample->add_option("--temperature", sample_args.temperature)->capture_default_str();
-  sample->add_option("--artist", sample_args.artist, "artist name (artist-conditioned models)");
-  sample->add_option("--length", sample_args.length, "symbols at most")->capture_default_str();
+  sample->add_option("--prime", so.prime)->capture_default_str();
+  sample->add_option("--temperature", so.temperature)->capture_default_str();
+  sample->add_option("--artist", so.artist, "artist name (artist-conditioned models)");
+  sample->add_option("--length", so.length, "symbols (frames) at most")->capture_default_str();
   sample->add_option("--seed", sample_args.seed)->capture_default_str();
-  sample->add_option("--method", sample_args.method, "multinomial | gumbel | argmax")
-      ->capture_default_str();
+  sample->add_option("--method", sample_method, choice_list<SampleMethod>())->capture_default_str();
 
   sample->add_option("--out", sample_args.out, "piano-roll models: the MIDI file to write");
   sample->add_option("--image", sample_args.image, "piano-roll models: also a PNG picture");
@@ -108,13 +120,13 @@ int main(int argc, char** argv) {
   sample->add_option("--prime-frames", sample_args.prime_frames)->capture_default_str();
 
   EvalArgs eval_args;
-  auto* eval = app.add_subcommand("eval", "loss and bits per character of a model on a split");
+  auto* eval = app.add_subcommand("eval", "loss (bits per character, nats per frame) of a model on a split");
   eval->add_option("--checkpoint", eval_args.checkpoint, "checkpoint or run directory")->required();
   eval->add_option("--data", eval_args.data, "corpus .h5 with the model's vocabulary")->required();
   eval->add_option("--split", eval_args.split)->capture_default_str();
-  eval->add_option("--max-symbols", eval_args.max_symbols, "0 = the whole split")
+  eval->add_option("--max-symbols", eval_args.options.max_symbols, "0 = the whole split")
       ->capture_default_str();
-  eval->add_option("--batch-size", eval_args.batch_size)->capture_default_str();
+  eval->add_option("--batch-size", eval_args.options.batch_size)->capture_default_str();
   eval->add_flag("--by-artist", eval_args.by_artist,
                  "also one JSON line per artist (stdout) and a table (stderr)");
   eval->add_option("--prime-symbols", eval_args.prime_symbols,
@@ -122,17 +134,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   BaselineArgs base_args;
+  BaselineOptions& bo = base_args.options;
+  std::string baseline_model = name_of(bo.model);
   auto* baseline = app.add_subcommand(
       "baseline", "fit a count baseline on the train split and score it in the LSTM's units");
   baseline->add_option("--data", base_args.data, "corpus .h5 (lyrics or piano rolls)")->required();
-  baseline->add_option("--model", base_args.model, "uniform | unigram | bigram | ngram")
-      ->capture_default_str();
-  baseline->add_option("--order", base_args.order, "ngram: order N (>= 2)");
+  baseline->add_option("--model", baseline_model, choice_list<BaselineModel>())->capture_default_str();
+  baseline->add_option("--order", bo.order, "ngram: order N (>= 2)");
   baseline->add_option("--split", base_args.split, "split scored")->capture_default_str();
-  baseline->add_option("--train-split", base_args.train_split, "split fitted")->capture_default_str();
-  baseline->add_option("--add-k", base_args.add_k, "add-k smoothing (unigram, bigram, piano-roll ngram)")
+  baseline->add_option("--train-split", bo.train_split, "split fitted")->capture_default_str();
+  baseline->add_option("--add-k", bo.add_k, "add-k smoothing (unigram, bigram, piano-roll ngram)")
       ->capture_default_str();
-  baseline->add_option("--discount", base_args.discount, "Kneser-Ney discount (lyrics ngram)")
+  baseline->add_option("--discount", bo.discount, "Kneser-Ney discount (lyrics ngram)")
       ->capture_default_str();
   baseline->add_option("--sample", base_args.sample, "lyrics: also generate N symbols")
       ->capture_default_str();
@@ -182,9 +195,15 @@ int main(int argc, char** argv) {
       train_args.command_line = joined_args(argc, argv);
       return command_train(train_args);
     }
-    if (*sample) return command_sample(sample_args);
+    if (*sample) {
+      so.method = parse_choice_option<SampleMethod>(sample_method, "--method");
+      return command_sample(sample_args);
+    }
     if (*eval) return command_eval(eval_args);
-    if (*baseline) return command_baseline(base_args);
+    if (*baseline) {
+      bo.model = parse_choice_option<BaselineModel>(baseline_model, "--model");
+      return command_baseline(base_args);
+    }
     if (*check) return command_check(check_config, check_overrides);
     if (*info) return command_info(info_path);
     if (*plot) return command_plot(plot_args);

@@ -7,6 +7,7 @@
 #   GOLDEN_RECORD=1 bash tests/e2e/golden.sh build/chorus .   record (rewrites the fixtures)
 # Runs use one thread per rank: bit-exactness is promised per ranks x threads x BLAS.
 source "$(dirname "$0")/lib/common.bash"
+CHORUS=$(realpath "$CHORUS") SRC=$(realpath "$SRC")
 GOLD=$SRC/tests/golden
 record=${GOLDEN_RECORD:-0}
 command -v jq >/dev/null || skip "jq is not installed (scripts/install-deps.sh installs it)"

@@ -1,4 +1,4 @@
-// libFuzzer target for the experiment config reader (trainer/config.cpp over yaml-cpp): any text
+// libFuzzer target for the experiment config reader (trainer/config/config.cpp over yaml-cpp): any text
 // must give a Config or an InputError; a Config written back as YAML reads back equal.
 // Built and run by tests/fuzz/run.sh.
 #include <cstddef>
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "data/errors.h"
-#include "trainer/config.h"
+#include "trainer/config/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -49,7 +49,7 @@ build_and_seed() {  # target -> sources and seeds
         head -c 3000 "$data/nottingham/boulanger/valid.txt" > "$seeds/valid.txt"
       fi ;;
     config)
-      "$clang" "${flags[@]}" "$src/tests/fuzz/config_fuzz.cpp" "$src/trainer/config.cpp" \
+      "$clang" "${flags[@]}" "$src/tests/fuzz/config_fuzz.cpp" "$src/trainer/config/config.cpp" \
         -lyaml-cpp -o "$work/$t"
       cp "$src"/configs/*.yaml "$seeds/" ;;
     *) echo "unknown fuzz target $t" >&2; exit 2 ;;

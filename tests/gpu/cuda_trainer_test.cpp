@@ -12,9 +12,11 @@
 
 #include "data/corpus.h"
 #include "tests/support/fixtures.h"
-#include "trainer/accelerator.h"
-#include "trainer/communicator.h"
-#include "trainer/trainer.h"
+#include "trainer/comm/accelerator.h"
+#include "trainer/comm/mpi_communicator.h"
+#include "trainer/comm/nccl_communicator.h"
+#include "trainer/run/trainer.h"
+#include "trainer/tasks/task.h"
 
 namespace chorus {
 namespace {
@@ -55,19 +57,19 @@ class CudaTrainerTest : public ::testing::Test {
     return c;
   }
 
-  Accelerator cuda(const std::string& backend) {
-    Accelerator a;
+  static Placement cuda(Backend backend) {
+    Placement a;
     a.device = torch::Device(torch::kCUDA, 0);
-    if (backend == "nccl") a.nccl = std::make_shared<NcclCommunicator>(self_, 0, 60.0);
+    a.backend = backend;
     return a;
   }
 
   // Losses of `steps` steps; the trainer's parameters, flattened on the CPU, in *params.
-  std::vector<double> train(const Config& c, Accelerator a, int steps, bool resume,
+  std::vector<double> train(const Config& c, Placement a, int steps, bool resume,
                             torch::Tensor* params = nullptr) {
-    CorpusReader corpus(c.data.path);
+    const auto task = open_task(c.data.path);
     std::ostringstream log;
-    Trainer trainer(c, self_, corpus, log, std::move(a));
+    Trainer trainer(c, *task, self_, log, a);
     trainer.start(resume);
     std::vector<double> losses;
     for (int i = 0; i < steps; ++i) {
@@ -90,12 +92,12 @@ class CudaTrainerTest : public ::testing::Test {
 
 TEST_F(CudaTrainerTest, StepsOnCudaMatchTheCpu) {
   torch::Tensor cpu_params, nccl_params, mpi_params;
-  const auto cpu = train(config("cpu"), Accelerator{}, 6, false, &cpu_params);
-  const auto nccl = train(config("nccl"), cuda("nccl"), 6, false, &nccl_params);
-  const auto mpi = train(config("mpi"), cuda("mpi"), 6, false, &mpi_params);
+  const auto cpu = train(config("cpu"), Placement{}, 6, false, &cpu_params);
+  const auto nccl = train(config("nccl"), cuda(Backend::kNccl), 6, false, &nccl_params);
+  const auto mpi = train(config("mpi"), cuda(Backend::kMpi), 6, false, &mpi_params);
   Config recomputed = config("recompute");  // gradient checkpointing on the GPU, segments of 4
-  recomputed.train.recompute_every = "4";
-  const auto recompute = train(recomputed, cuda("nccl"), 6, false);
+  recomputed.train.recompute_every = RecomputeEvery{false, 4};
+  const auto recompute = train(recomputed, cuda(Backend::kNccl), 6, false);
   expect_close(nccl, cpu, 1e-4);
   expect_close(mpi, cpu, 1e-4);
   expect_close(recompute, cpu, 1e-4);
@@ -104,21 +106,21 @@ TEST_F(CudaTrainerTest, StepsOnCudaMatchTheCpu) {
 }
 
 TEST_F(CudaTrainerTest, CheckpointsMoveBetweenGpuAndCpu) {
-  const auto gpu_run = train(config("gpu"), cuda("nccl"), 6, false);
+  const auto gpu_run = train(config("gpu"), cuda(Backend::kNccl), 6, false);
   // GPU checkpoint of step 3 -> resumed on the CPU -> its step-6 checkpoint -> resumed on the GPU.
   Config to_cpu = config("to_cpu");
   fs::create_directories(to_cpu.run.dir + "/checkpoints");
   fs::copy(config("gpu").run.dir + "/checkpoints/step-00000003",
            to_cpu.run.dir + "/checkpoints/step-00000003", fs::copy_options::recursive);
-  const auto cpu_part = train(to_cpu, Accelerator{}, 3, /*resume=*/true);
+  const auto cpu_part = train(to_cpu, Placement{}, 3, /*resume=*/true);
   expect_close(cpu_part, {gpu_run.begin() + 3, gpu_run.end()}, 1e-4);
 
   Config back = to_cpu;
   back.train.steps = 9;
-  const auto gpu_again = train(back, cuda("nccl"), 3, /*resume=*/true);
+  const auto gpu_again = train(back, cuda(Backend::kNccl), 3, /*resume=*/true);
   Config straight = config("gpu");
   straight.train.steps = 9;
-  const auto reference = train(straight, cuda("nccl"), 3, /*resume=*/true);
+  const auto reference = train(straight, cuda(Backend::kNccl), 3, /*resume=*/true);
   expect_close(gpu_again, reference, 1e-4);
 }
 
@@ -126,10 +128,10 @@ TEST_F(CudaTrainerTest, Bf16AutocastTrainsCloseToFp32) {
   if (cuda_compute_capability(0) > 0 && cuda_compute_capability(0) < 80)
     GTEST_SKIP() << "GPU 0 has no bf16 (compute capability " << cuda_compute_capability(0) << ")";
   Config bf16 = config("bf16");
-  bf16.train.precision = "bf16";
+  bf16.train.precision = Precision::kBf16;
   torch::Tensor params;
-  const auto low = train(bf16, cuda("nccl"), 6, false, &params);
-  const auto full = train(config("fp32"), cuda("nccl"), 6, false);
+  const auto low = train(bf16, cuda(Backend::kNccl), 6, false, &params);
+  const auto full = train(config("fp32"), cuda(Backend::kNccl), 6, false);
   expect_close(low, full, 2e-2);
   EXPECT_NE(low, full) << "bf16 gave fp32's losses exactly: autocast did not run";
   EXPECT_EQ(params.scalar_type(), torch::kFloat32);

@@ -1,6 +1,7 @@
-// The NCCL communicator on one rank and one GPU: bootstrap over MPI, ncclAvg in place on device
+// The NCCL communicator on one rank and one GPU: bootstrap over MPI, ncclSum in place on device
 // memory, and the set-up errors. (Several ranks need several GPUs: same code path, not run here.)
-#include "trainer/nccl_communicator.h"
+#include "trainer/comm/mpi_communicator.h"
+#include "trainer/comm/nccl_communicator.h"
 
 #include <mpi.h>
 
@@ -29,7 +30,7 @@ TEST(NcclCommunicator, BuildSaysWhatItHas) {
   }
 }
 
-TEST(NcclCommunicator, AverageOnOneRankLeavesTheBufferAsItIs) {
+TEST(NcclCommunicator, SumOnOneRankLeavesTheBufferAsItIs) {
   CHORUS_SKIP_WITHOUT_GPU();
   MpiCommunicator self(MPI_COMM_SELF);
   NcclCommunicator nccl(self, /*device=*/0, /*timeout_s=*/30);
@@ -41,11 +42,11 @@ TEST(NcclCommunicator, AverageOnOneRankLeavesTheBufferAsItIs) {
   DeviceFloats buffer(host.size(), 0);
   buffer.upload(host);
   nccl.set_context("test");
-  nccl.all_reduce_average(buffer.data(), buffer.size(), /*stream=*/nullptr);
+  nccl.all_reduce_sum(buffer.data(), buffer.size(), /*stream=*/nullptr);
   EXPECT_EQ(buffer.download(), host);
   // Untimed: returns once enqueued; the copy back (default stream) waits for it.
   nccl.set_timeout(0);
-  nccl.all_reduce_average(buffer.data(), buffer.size(), nullptr);
+  nccl.all_reduce_sum(buffer.data(), buffer.size(), nullptr);
   EXPECT_EQ(buffer.download(), host);
 }
 

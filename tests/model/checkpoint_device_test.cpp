@@ -12,9 +12,10 @@
 
 #include "data/files.h"
 #include "tests/support/fixtures.h"
-#include "trainer/checkpoint_store.h"
-#include "trainer/config.h"
-#include "trainer/trainer.h"
+#include "tests/support/models.h"
+#include "trainer/run/checkpoint_store.h"
+#include "trainer/config/config.h"
+#include "trainer/run/checkpointer.h"
 
 namespace chorus {
 namespace {
@@ -48,11 +49,11 @@ TEST(CheckpointDevice, AModelSavedOnAGpuLoadsOnTheCpu) {
   const std::string dir = testing::make_temp_dir("device");
   Config c;
   c.data.path = "corpus.h5";  // required by the config it is saved with
-  c.model.kind = "pianoroll";
+  c.model.kind = ModelKind::kPianoRoll;
   c.model.hidden_size = 12;
   c.model.layers = 2;
   torch::manual_seed(5);
-  SequenceModel trained = make_model(c.model, 0, 0);
+  SequenceModel trained = testing::frame_model(c.model);
   const std::string plain = dir + "/plain.pt";
   torch::save(trained, plain);
 
@@ -67,7 +68,7 @@ TEST(CheckpointDevice, AModelSavedOnAGpuLoadsOnTheCpu) {
 
   if (!torch::cuda::is_available()) {
     // Unmapped, this LibTorch cannot make CUDA tensors: the file really is a GPU checkpoint.
-    SequenceModel unmapped = make_model(c.model, 0, 0);
+    SequenceModel unmapped = testing::frame_model(c.model);
     EXPECT_ANY_THROW(torch::load(unmapped, store.root() + "/step-00000040/model.pt"));
   }
   std::ostringstream log;

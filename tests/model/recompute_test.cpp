@@ -1,8 +1,8 @@
-// Tests of gradient checkpointing (trainer/recompute.h): the loss, the final state and every
-// parameter's gradient equal those of the plain backward pass, for both models, with dropout on
-// and off, with segments that do not divide the window, and with gradients reaching the
-// incoming state through the chain of segments.
-#include "trainer/recompute.h"
+// Tests of gradient checkpointing (trainer/models/recompute.h): the loss, the final state and
+// every parameter's gradient equal those of the plain backward pass, for both kinds of model and
+// every recurrence, with dropout on and off, with segments that do not divide the window, and
+// with gradients reaching the incoming state through the chain of segments.
+#include "trainer/models/recompute.h"
 
 #include <gtest/gtest.h>
 
@@ -10,15 +10,17 @@
 #include <tuple>
 
 #include "data/pianoroll.h"
-#include "trainer/long_sequences.h"
+#include "tests/support/models.h"
+#include "trainer/run/activation_memory.h"
 
 namespace chorus {
 namespace {
 
 struct Case {
-  std::string kind;
+  ModelKind kind;
   double dropout;
   int64_t k;
+  RecurrenceKind recurrence = RecurrenceKind::kLstm;
 };
 
 class RecomputeTest : public ::testing::TestWithParam<Case> {};
@@ -30,7 +32,8 @@ ModelConfig model_config(const Case& c) {
   mc.hidden_size = 24;
   mc.layers = 2;
   mc.dropout = c.dropout;
-  if (c.kind == "chars") mc.condition = "artist";
+  mc.recurrence = c.recurrence;
+  if (c.kind == ModelKind::kChars) mc.condition = Condition::kArtist;
   return mc;
 }
 
@@ -44,12 +47,13 @@ struct Pass {
 Pass run_pass(const Case& c, int64_t k) {
   torch::manual_seed(11);
   const ModelConfig mc = model_config(c);
-  SequenceModel model = make_model(mc, /*vocab_size=*/20, /*num_artists=*/4);
+  SequenceModel model = c.kind == ModelKind::kChars ? testing::symbol_model(mc, 20, 4)
+                                                    : testing::frame_model(mc);
   const int64_t T = 23, B = 3;
   WindowTensors t;
-  if (c.kind == "pianoroll") {
-    t.inputs = (torch::rand({T, B, kKeys}) > 0.9).to(torch::kFloat32);
-    t.targets = (torch::rand({T, B, kKeys}) > 0.9).to(torch::kFloat32);
+  if (c.kind == ModelKind::kPianoRoll) {
+    t.inputs = (torch::rand({T, B, kKeys}) > 0.9).to(torch::kLong);
+    t.targets = (torch::rand({T, B, kKeys}) > 0.9).to(torch::kLong);
   } else {
     t.inputs = torch::randint(0, 20, {T, B}, torch::kLong);
     t.targets = torch::randint(0, 20, {T, B}, torch::kLong);
@@ -57,9 +61,8 @@ Pass run_pass(const Case& c, int64_t k) {
   t.mask = torch::ones({T, B});
   t.mask.slice(0, 17).select(1, 2).zero_();  // stream 2's song ends early: padding
   t.artist = torch::tensor({0, 3, 1}, torch::kLong);
-  LstmState start = LstmState::zeros(mc.layers, B, mc.hidden_size);
-  for (auto& h : start.h) h = torch::randn_like(h).requires_grad_(true);
-  for (auto& cc : start.c) cc = torch::randn_like(cc).requires_grad_(true);
+  RecurrentState start = model->zero_state(B, torch::kCPU);
+  for (auto& x : start.tensors) x = torch::randn_like(x).requires_grad_(true);
   WindowDropout dropout;
   dropout.seed = 5;
   dropout.window = 7;
@@ -70,14 +73,15 @@ Pass run_pass(const Case& c, int64_t k) {
   model->train();
   auto [loss, next] = window_loss(*model, t, start, dropout, k);
   // The final state feeds a later window in TBPTT: make it part of the objective.
-  (loss + next.h.back().sum() * 0.5).backward();
+  (loss + next.tensors.back().sum() * 0.5).backward();
   Pass p;
   p.loss = loss.item<double>();
   std::vector<torch::Tensor> flat;
   for (const auto& param : model->parameters()) flat.push_back(param.grad().reshape({-1}));
   p.grads = torch::cat(flat);
-  p.state_grads = torch::cat({start.h[0].grad().reshape({-1}), start.c[1].grad().reshape({-1})});
-  p.h_last = next.h.back().detach();
+  p.state_grads = torch::cat({start.tensors.front().grad().reshape({-1}),
+                              start.tensors.back().grad().reshape({-1})});
+  p.h_last = next.tensors.back().detach();
   return p;
 }
 
@@ -97,11 +101,14 @@ TEST_P(RecomputeTest, GradientsEqualThoseOfThePlainBackwardPass) {
 
 INSTANTIATE_TEST_SUITE_P(
     ModelsDropoutSegments, RecomputeTest,
-    ::testing::Values(Case{"chars", 0.0, 5}, Case{"chars", 0.3, 5}, Case{"chars", 0.3, 1},
-                      Case{"pianoroll", 0.0, 4}, Case{"pianoroll", 0.3, 7}),
+    ::testing::Values(Case{ModelKind::kChars, 0.0, 5}, Case{ModelKind::kChars, 0.3, 5},
+                      Case{ModelKind::kChars, 0.3, 1}, Case{ModelKind::kPianoRoll, 0.0, 4},
+                      Case{ModelKind::kPianoRoll, 0.3, 7},
+                      Case{ModelKind::kChars, 0.3, 5, RecurrenceKind::kGru},
+                      Case{ModelKind::kPianoRoll, 0.3, 4, RecurrenceKind::kGru}),
     [](const ::testing::TestParamInfo<Case>& info) {
-      return info.param.kind + (info.param.dropout > 0 ? "_dropout" : "_plain") + "_k" +
-             std::to_string(info.param.k);
+      return name_of(info.param.kind) + "_" + name_of(info.param.recurrence) +
+             (info.param.dropout > 0 ? "_dropout" : "_plain") + "_k" + std::to_string(info.param.k);
     });
 
 TEST(RecomputeTest, DropoutOfASegmentIsThatSliceOfTheWindowsMask) {
@@ -118,11 +125,12 @@ TEST(RecomputeTest, DropoutOfASegmentIsThatSliceOfTheWindowsMask) {
 }
 
 TEST(RecomputeSegmentTest, AutoIsAboutTheSquareRootAndOffOrLongerMeansNone) {
-  EXPECT_EQ(recompute_segment("0", 100), 0);
-  EXPECT_EQ(recompute_segment("auto", 4096), 64);
-  EXPECT_EQ(recompute_segment("auto", 1000), 32);
-  EXPECT_EQ(recompute_segment("16", 100), 16);
-  EXPECT_EQ(recompute_segment("128", 100), 0) << "a segment as long as the window saves nothing";
+  const RecomputeEvery off{false, 0}, automatic{true, 0}, every16{false, 16}, every128{false, 128};
+  EXPECT_EQ(off.segment(100), 0);
+  EXPECT_EQ(automatic.segment(4096), 64);
+  EXPECT_EQ(automatic.segment(1000), 32);
+  EXPECT_EQ(every16.segment(100), 16);
+  EXPECT_EQ(every128.segment(100), 0) << "a segment as long as the window saves nothing";
 }
 
 TEST(ActivationEstimateTest, RecomputationGrowsLikeTheSquareRootOfTheWindow) {
@@ -132,10 +140,15 @@ TEST(ActivationEstimateTest, RecomputationGrowsLikeTheSquareRootOfTheWindow) {
   const double full_1k = activation_bytes(mc, 100, 32, 1024, 0);
   const double full_4k = activation_bytes(mc, 100, 32, 4096, 0);
   EXPECT_NEAR(full_4k / full_1k, 4.0, 1e-9) << "the plain pass keeps every step";
-  const double re_1k = activation_bytes(mc, 100, 32, 1024, recompute_segment("auto", 1024));
-  const double re_4k = activation_bytes(mc, 100, 32, 4096, recompute_segment("auto", 4096));
+  const RecomputeEvery automatic{true, 0};
+  const double re_1k = activation_bytes(mc, 100, 32, 1024, automatic.segment(1024));
+  const double re_4k = activation_bytes(mc, 100, 32, 4096, automatic.segment(4096));
   EXPECT_NEAR(re_4k / re_1k, 2.0, 0.05);
   EXPECT_LT(re_4k, 0.05 * full_4k);
+  // Validation runs in windows of at most 128 positions: its memory does not grow with T.
+  EXPECT_EQ(evaluation_bytes(mc, 100, 32, 4096), evaluation_bytes(mc, 100, 32, 128));
+  EXPECT_LT(evaluation_bytes(mc, 100, 32, 64), evaluation_bytes(mc, 100, 32, 128));
+  EXPECT_LT(evaluation_bytes(mc, 100, 32, 4096), 0.05 * re_4k + 0.05 * full_4k);
 }
 
 }  // namespace

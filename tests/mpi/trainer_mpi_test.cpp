@@ -17,8 +17,9 @@
 #include "data/files.h"
 #include "data/pianoroll_corpus.h"
 #include "tests/support/fixtures.h"
-#include "trainer/communicator.h"
-#include "trainer/trainer.h"
+#include "trainer/comm/mpi_communicator.h"
+#include "trainer/run/trainer.h"
+#include "trainer/tasks/task.h"
 
 namespace chorus {
 namespace {
@@ -67,13 +68,11 @@ class TrainerMpiTest : public ::testing::Test {
   // Runs a whole training run (Trainer::run) and returns the train losses of metrics.jsonl
   // (rank 0 of `comm`; empty elsewhere).
   std::vector<double> run(const Config& c, Communicator& comm, bool resume = false) {
-    std::unique_ptr<SongSource> corpus;
-    if (c.model.kind == "pianoroll") corpus = std::make_unique<PianoRollReader>(c.data.path);
-    else corpus = std::make_unique<CorpusReader>(c.data.path);
+    const std::unique_ptr<Task> task = open_task(c.data.path);
     std::ostringstream log;
-    Trainer trainer(c, comm, *corpus, log);
+    Trainer trainer(c, *task, comm, log);
     trainer.start(resume);
-    EXPECT_EQ(trainer.run(nlohmann::json::object()), 0) << log.str();
+    EXPECT_EQ(trainer.train(nlohmann::json::object()), 0) << log.str();
     return train_losses(c.run.dir, comm);
   }
 
@@ -92,10 +91,10 @@ class TrainerMpiTest : public ::testing::Test {
 
   // Building a Trainer for `c` on the lyrics fixture is an InputError naming `key`.
   static void expect_refused(const Config& c, Communicator& comm, const std::string& key) {
-    CorpusReader corpus(c.data.path);
+    const std::unique_ptr<Task> task = open_task(c.data.path);
     std::ostringstream log;
     try {
-      Trainer trainer(c, comm, corpus, log);
+      Trainer trainer(c, *task, comm, log);
       ADD_FAILURE() << "expected an InputError naming " << key;
     } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
@@ -109,9 +108,9 @@ TEST_F(TrainerMpiTest, ParametersAreIdenticalOnAllRanks) {
   MpiCommunicator world;
   Config c = config("identical", 0.3);
   c.train.steps = 6;
-  CorpusReader corpus(c.data.path);
+  const std::unique_ptr<Task> task = open_task(c.data.path);
   std::ostringstream log;
-  Trainer trainer(c, world, corpus, log);
+  Trainer trainer(c, *task, world, log);
   trainer.start(false);
   for (int i = 0; i < 6; ++i) trainer.step();
   std::vector<torch::Tensor> flat;
@@ -126,37 +125,50 @@ TEST_F(TrainerMpiTest, ParametersAreIdenticalOnAllRanks) {
 TEST_F(TrainerMpiTest, Bf16AutocastTrainsCloseToFp32) {
   MpiCommunicator world;
   Config low = config("bf16");
-  low.train.precision = "bf16";
+  low.train.precision = Precision::kBf16;
   const std::vector<double> bf16 = run(low, world);
   const std::vector<double> fp32 = run(config("fp32"), world);
   if (world.rank() == 0) {
     expect_close(bf16, fp32, 2e-2);
     EXPECT_NE(bf16, fp32) << "bf16 gave fp32's losses exactly: autocast did not run";
   }
-  CorpusReader corpus(low.data.path);
+  const std::unique_ptr<Task> task = open_task(low.data.path);
   std::ostringstream log;
-  Trainer trainer(low, world, corpus, log);
+  Trainer trainer(low, *task, world, log);
   trainer.start(/*resume=*/true);
   for (const auto& p : trainer.model()->parameters()) EXPECT_EQ(p.scalar_type(), torch::kFloat32);
 }
 
-class DataParallelTest : public TrainerMpiTest, public ::testing::WithParamInterface<double> {};
+// (dropout, recurrence): every recurrence is data-parallel with dropout on and off.
+class DataParallelTest : public TrainerMpiTest,
+                         public ::testing::WithParamInterface<std::tuple<double, RecurrenceKind>> {};
 
 TEST_P(DataParallelTest, TwoRanksWithHalfTheStreamsMatchOneRank) {
   MpiCommunicator world, self(MPI_COMM_SELF);
-  const double dropout = GetParam();
-  const std::string tag = dropout > 0 ? "dropout" : "plain";
-  const std::vector<double> two = run(config("dp2-" + tag, dropout), world);
+  const auto [dropout, recurrence] = GetParam();
+  const std::string tag = (dropout > 0 ? "dropout-" : "plain-") + name_of(recurrence);
+  auto with_recurrence = [&, recurrence = recurrence](Config c) {
+    c.model.recurrence = recurrence;
+    return c;
+  };
+  const std::vector<double> two = run(with_recurrence(config("dp2-" + tag, dropout)), world);
   // Every rank runs the 1-rank reference (its own run.dir); rank 0 compares.
-  const std::vector<double> one =
-      run(config("dp1-" + tag + "-r" + std::to_string(world.rank()), dropout), self);
+  const std::vector<double> one = run(
+      with_recurrence(config("dp1-" + tag + "-r" + std::to_string(world.rank()), dropout)), self);
   if (world.rank() == 0) {
     EXPECT_EQ(two.size(), 10u);
     expect_close(two, one, 1e-5);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Dropout, DataParallelTest, ::testing::Values(0.0, 0.3));
+INSTANTIATE_TEST_SUITE_P(DropoutAndRecurrence, DataParallelTest,
+                         ::testing::Combine(::testing::Values(0.0, 0.3),
+                                            ::testing::Values(RecurrenceKind::kLstm,
+                                                              RecurrenceKind::kGru)),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param) > 0 ? "dropout_" : "plain_") +
+                                  name_of(std::get<1>(info.param));
+                         });
 
 TEST_F(TrainerMpiTest, WholeSongsWithRecomputationOnTwoRanksMatchThePlainPassOnOne) {
   // Two ranks, whole songs (each rank's window as long as its own longest song) and gradients
@@ -165,11 +177,11 @@ TEST_F(TrainerMpiTest, WholeSongsWithRecomputationOnTwoRanksMatchThePlainPassOnO
   // whole-song windows are exact.
   MpiCommunicator world, self(MPI_COMM_SELF);
   Config two = config("full-recompute2", 0.3);
-  two.train.bptt = "full";
-  two.train.recompute_every = "3";
+  two.train.bptt = Bptt::kFull;
+  two.train.recompute_every = RecomputeEvery{false, 3};
   two.train.steps = 6;
   Config one = config("full-plain1-r" + std::to_string(world.rank()), 0.3);
-  one.train.bptt = "full";
+  one.train.bptt = Bptt::kFull;
   one.train.steps = 6;
   const std::vector<double> a = run(two, world), b = run(one, self);
   if (world.rank() == 0) {
@@ -220,9 +232,9 @@ TEST_F(TrainerMpiTest, AccumulationTakesSeveralWindowsPerStepInOneAllReduce) {
     Config c = config("accumulate-" + std::to_string(accumulate));
     c.train.accumulate = accumulate;
     c.optim.lr = 0.0;
-    CorpusReader corpus(c.data.path);
+    const std::unique_ptr<Task> task = open_task(c.data.path);
     std::ostringstream log;
-    Trainer trainer(c, world, corpus, log);
+    Trainer trainer(c, *task, world, log);
     std::vector<StepResult> results;
     for (int64_t i = 0; i < n; ++i) results.push_back(trainer.step());
     return results;
@@ -247,7 +259,7 @@ TEST_F(TrainerMpiTest, PianoRollsTrainDataParallelAndResumeExactly) {
   MpiCommunicator world, self(MPI_COMM_SELF);
   auto roll_config = [&](const std::string& name) {
     Config c = config(name, 0.3);
-    c.model.kind = "pianoroll";
+    c.model.kind = ModelKind::kPianoRoll;
     c.data.path = dir_ + "/fixture-rolls.h5";
     return c;
   };
@@ -307,9 +319,9 @@ TEST_F(TrainerMpiTest, PatienceEndsARunThatStopsImprovingAndSaysWhy) {
 TEST_F(TrainerMpiTest, ANanInOneRanksGradientIsSkippedByEveryRank) {
   MpiCommunicator world;
   Config c = config("nan", 0.3);
-  CorpusReader corpus(c.data.path);
+  const std::unique_ptr<Task> task = open_task(c.data.path);
   std::ostringstream log;
-  Trainer trainer(c, world, corpus, log);
+  Trainer trainer(c, *task, world, log);
   trainer.start(false);
   if (world.rank() == 1) trainer.inject_nan_gradient_at(3);  // only one rank sees the NaN
   auto flat_parameters = [&] {
@@ -338,12 +350,12 @@ TEST_F(TrainerMpiTest, TooManyBadStepsInARowEndTheRunWithTheCheckpointsIntact) {
   Config c = config("nan-run", 0.0);
   c.train.max_bad_steps = 0;  // the first bad step ends the run
   c.checkpoint.every = 2;
-  CorpusReader corpus(c.data.path);
+  const std::unique_ptr<Task> task = open_task(c.data.path);
   std::ostringstream log;
-  Trainer trainer(c, world, corpus, log);
+  Trainer trainer(c, *task, world, log);
   trainer.start(false);
   trainer.inject_nan_gradient_at(5);
-  EXPECT_EQ(trainer.run(nlohmann::json::object()), 1);
+  EXPECT_EQ(trainer.train(nlohmann::json::object()), 1);
   if (world.rank() != 0) return;
   EXPECT_NE(log.str().find("train.max_bad_steps"), std::string::npos) << log.str();
   const auto manifest = nlohmann::json::parse(read_file(c.run.dir + "/manifest.json"));
@@ -356,7 +368,7 @@ TEST_F(TrainerMpiTest, TooManyBadStepsInARowEndTheRunWithTheCheckpointsIntact) {
 TEST_F(TrainerMpiTest, ModelKindMustMatchTheCorpus) {
   MpiCommunicator world;
   Config c = config("mismatch");
-  c.model.kind = "pianoroll";  // on the lyrics fixture
+  c.model.kind = ModelKind::kPianoRoll;  // on the lyrics fixture
   expect_refused(c, world, "model.kind");
 }
 
@@ -365,9 +377,9 @@ TEST_F(TrainerMpiTest, TrainingIntoARunWithCheckpointsNeedsResume) {
   Config c = config("refuse");
   c.train.steps = 5;
   run(c, world);
-  CorpusReader corpus(c.data.path);
+  const std::unique_ptr<Task> task = open_task(c.data.path);
   std::ostringstream log;
-  Trainer trainer(c, world, corpus, log);
+  Trainer trainer(c, *task, world, log);
   EXPECT_THROW(trainer.start(/*resume=*/false), InputError);
 }
 

@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "trainer/communicator.h"
+#include "trainer/comm/mpi_communicator.h"
 
 namespace chorus {
 namespace {

@@ -15,6 +15,15 @@
 #include "data/corpus.h"
 #include "data/pianoroll_corpus.h"
 
+#include "trainer/config/config.h"
+
+namespace chorus {
+// gtest prints the choices that parameterise tests by their YAML names.
+inline void PrintTo(RecurrenceKind value, std::ostream* os) { *os << name_of(value); }
+inline void PrintTo(SampleMethod value, std::ostream* os) { *os << name_of(value); }
+inline void PrintTo(ModelKind value, std::ostream* os) { *os << name_of(value); }
+}  // namespace chorus
+
 namespace chorus::testing {
 
 // Loss curves equal up to `rel` (relative to b), step by step.

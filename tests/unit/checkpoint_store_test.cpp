@@ -1,6 +1,6 @@
 // Tests of the checkpoint protocol on a real filesystem: what commit leaves, what counts as
 // complete and valid, fallback past damaged checkpoints, pruning, the best marker and resolve().
-#include "trainer/checkpoint_store.h"
+#include "trainer/run/checkpoint_store.h"
 
 #include <stdlib.h>
 

@@ -1,6 +1,6 @@
 // Tests of trainer/config: defaults, the shipped configs/*.yaml, the to_yaml round trip,
 // --set overrides, and that every bad input is reported (all at once, naming file and key).
-#include "trainer/config.h"
+#include "trainer/config/config.h"
 
 #include <gtest/gtest.h>
 
@@ -47,33 +47,34 @@ Config all_changed() {
   c.data.path = "data/with: colon.h5";
   c.data.train_split = "null";   // a YAML keyword, must stay a string
   c.data.valid_split = "";
-  c.model.kind = "pianoroll";
+  c.model.kind = ModelKind::kPianoRoll;
   c.model.embedding_size = 17;
   c.model.hidden_size = 33;
   c.model.layers = 3;
+  c.model.recurrence = RecurrenceKind::kGru;
   c.model.dropout = 0.1;
-  c.model.condition = "artist";
+  c.model.condition = Condition::kArtist;
   c.model.artist_embedding_size = 5;
   c.train.batch_size = 6;
   c.train.seq_len = 7;
   c.train.steps = 9;
   c.train.accumulate = 2;
   c.train.threads = 4;
-  c.train.bptt = "full";
-  c.train.recompute_every = "auto";
+  c.train.bptt = Bptt::kFull;
+  c.train.recompute_every = RecomputeEvery{true, 0};
   c.train.max_song_length = 5000;
   c.train.patience = 3;
   c.train.max_bad_steps = 2;
   c.optim.lr = 1.0 / 3.0;
   c.optim.clip = 0.0;
-  c.optim.schedule = "cosine";
+  c.optim.schedule = Schedule::kCosine;
   c.optim.warmup_steps = 11;
   c.optim.min_lr = 1e-7;
   c.optim.beta1 = 0.85;
   c.optim.beta2 = 0.9999999999999999;
   c.optim.weight_decay = 1e-300;
   c.eval.every = 0;
-  c.eval.max_symbols = 0;
+  c.eval.max_symbols = 5000;
   c.eval.batch_size = 3;
   c.checkpoint.every = 0;
   c.checkpoint.keep = 1;
@@ -82,12 +83,12 @@ Config all_changed() {
   c.sample.prime = "Line one\n\t'two' \\ \"three\" é ♪ ";
   c.sample.length = 14;
   c.sample.temperature = 2.5;
-  c.sample.method = "gumbel";
+  c.sample.method = SampleMethod::kGumbel;
   c.sample.artist = "123";     // a number-looking name, must stay a string
   c.dist.timeout_s = 2.5;
-  c.train.device = "cuda";
-  c.train.precision = "bf16";
-  c.dist.backend = "nccl";
+  c.train.device = DeviceChoice::kCuda;
+  c.train.precision = Precision::kBf16;
+  c.dist.backend = Backend::kNccl;
   return c;
 }
 
@@ -99,16 +100,16 @@ TEST(Config, Defaults) {
   EXPECT_EQ(parsed.run.dir, "checkpoints/run");
   EXPECT_EQ(parsed.run.seed, 1234u);
   EXPECT_EQ(parsed.model.hidden_size, 512);
-  EXPECT_EQ(parsed.optim.schedule, "constant");
+  EXPECT_EQ(parsed.optim.schedule, Schedule::kConstant);
   EXPECT_DOUBLE_EQ(parsed.sample.temperature, 0.8);
 
   const auto rows = config_rows(parsed);
-  ASSERT_EQ(rows.size(), 46u);  // one per field of config.h
+  ASSERT_EQ(rows.size(), 47u);  // one per field of config.h
   EXPECT_EQ(rows.front(), (std::pair<std::string, std::string>{"run.dir", "checkpoints/run"}));
   EXPECT_EQ(rows.back().first, "dist.backend");
-  EXPECT_EQ(parsed.train.device, "auto");
-  EXPECT_EQ(parsed.train.precision, "fp32");
-  EXPECT_EQ(parsed.dist.backend, "auto");
+  EXPECT_EQ(parsed.train.device, DeviceChoice::kAuto);
+  EXPECT_EQ(parsed.train.precision, Precision::kFp32);
+  EXPECT_EQ(parsed.dist.backend, Backend::kAuto);
   EXPECT_NE(std::find(rows.begin(), rows.end(),
                       std::pair<std::string, std::string>{"model.hidden_size", "512"}),
             rows.end());
@@ -147,14 +148,14 @@ TEST(Config, ShippedConfigsHoldTheStudySettings) {
   EXPECT_EQ(lyrics.train.seq_len, 128);
   EXPECT_EQ(lyrics.train.steps, 20000);
   EXPECT_DOUBLE_EQ(lyrics.optim.lr, 2e-3);
-  EXPECT_EQ(lyrics.optim.schedule, "cosine");
+  EXPECT_EQ(lyrics.optim.schedule, Schedule::kCosine);
   EXPECT_EQ(lyrics.optim.warmup_steps, 200);
   EXPECT_EQ(lyrics.data.path, "data/lyrics.h5");
   EXPECT_EQ(lyrics.run.dir, "checkpoints/lyrics");
 
   // The artist-conditioned run is the same experiment but for the condition and its directory.
   Config by_artist = load_config((dir / "lyrics-by-artist.yaml").string(), {});
-  EXPECT_EQ(by_artist.model.condition, "artist");
+  EXPECT_EQ(by_artist.model.condition, Condition::kArtist);
   EXPECT_EQ(by_artist.run.dir, "checkpoints/lyrics-by-artist");
   by_artist.model.condition = lyrics.model.condition;
   by_artist.run.dir = lyrics.run.dir;
@@ -164,7 +165,7 @@ TEST(Config, ShippedConfigsHoldTheStudySettings) {
   EXPECT_EQ(demo.model.hidden_size, 256);
   EXPECT_EQ(demo.train.steps, 1000);
   const Config nottingham = load_config((dir / "nottingham.yaml").string(), {});
-  EXPECT_EQ(nottingham.model.kind, "pianoroll");
+  EXPECT_EQ(nottingham.model.kind, ModelKind::kPianoRoll);
   EXPECT_EQ(nottingham.eval.max_symbols, 0);
   EXPECT_EQ(demo.data.path, "checkpoints/demo/songs-poems.h5");
   const Config smoke = load_config((dir / "smoke.yaml").string(), {});
@@ -271,14 +272,48 @@ TEST(Config, WrongTypesAreRejected) {
 
 TEST(Config, RecomputeEveryIsAWholeNumberOrAuto) {
   const auto train = [](const std::string& body) { return kMinimal + "train:\n" + body; };
-  EXPECT_EQ(parse_config(train("  recompute_every: 16\n"), "f", {}).train.recompute_every, "16");
-  EXPECT_EQ(parse_config(train("  recompute_every: auto\n"), "f", {}).train.recompute_every, "auto");
+  EXPECT_EQ(parse_config(train("  recompute_every: 16\n"), "f", {}).train.recompute_every.text(), "16");
+  EXPECT_EQ(parse_config(train("  recompute_every: auto\n"), "f", {}).train.recompute_every.text(), "auto");
   EXPECT_EQ(error_of(train("  recompute_every: sqrt\n")),
             "cfg.yaml: train.recompute_every: must be 'auto' or a whole number >= 0, got 'sqrt'");
   EXPECT_EQ(error_of(kMinimal, {"train.recompute_every=-4"}),
             "--set: train.recompute_every: must be 'auto' or a whole number >= 0, got '-4'");
   EXPECT_EQ(error_of(train("  bptt: whole\n")),
             "cfg.yaml: train.bptt: must be one of truncated, full; got 'whole'");
+}
+
+TEST(Config, ChoicesAreParsedOnceIntoEnums) {
+  const auto model = [](const std::string& body) { return kMinimal + "model:\n" + body; };
+  EXPECT_EQ(parse_config(model("  recurrence: gru\n"), "f", {}).model.recurrence, RecurrenceKind::kGru);
+  EXPECT_EQ(parse_config(kMinimal, "f", {}).model.recurrence, RecurrenceKind::kLstm);
+  EXPECT_EQ(error_of(model("  recurrence: rnn\n")),
+            "cfg.yaml: model.recurrence: must be one of lstm, gru; got 'rnn'");
+  EXPECT_EQ(name_of(ModelKind::kPianoRoll), "pianoroll");
+  EXPECT_EQ(choice_list<SampleMethod>(), "multinomial, gumbel, argmax");
+  // Checkpoints written before recompute_every was typed hold it as a quoted string.
+  const Config old = parse_config(kMinimal + "train:\n  recompute_every: \"0\"\n", "f", {});
+  EXPECT_EQ(old.train.recompute_every, (RecomputeEvery{false, 0}));
+  EXPECT_EQ(parse_config(kMinimal + "train:\n  recompute_every: \"auto\"\n", "f", {})
+                .train.recompute_every.segment(100),
+            10);
+}
+
+TEST(Config, TheTableSaysWhichKeysAResumeMayNotChange) {
+  Config saved;
+  saved.data.path = "a.h5";
+  Config now = saved;
+  EXPECT_TRUE(keys_fixed_on_resume_that_differ(saved, now).empty());
+  now.train.steps = 99;           // may change
+  now.optim.lr = 1e-4;            // may change
+  now.model.dropout = 0.5;        // may change
+  EXPECT_TRUE(keys_fixed_on_resume_that_differ(saved, now).empty());
+  now.model.hidden_size = 7;
+  now.model.recurrence = RecurrenceKind::kGru;
+  now.train.seq_len = 3;
+  now.data.path = "b.h5";
+  EXPECT_EQ(keys_fixed_on_resume_that_differ(saved, now),
+            (std::vector<std::string>{"data.path", "model.hidden_size", "model.recurrence",
+                                      "train.seq_len"}));
 }
 
 TEST(Config, DuplicateKeysAreRejected) {

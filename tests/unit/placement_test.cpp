@@ -1,4 +1,4 @@
-#include "trainer/placement.h"
+#include "trainer/comm/placement.h"
 
 #include <cstring>
 #include <map>
@@ -32,12 +32,12 @@ TEST(Placement, LocalRankPrefersTheLaunchersVariables) {
 }
 
 TEST(Placement, DeviceSetting) {
-  EXPECT_FALSE(use_cuda("cpu", 4, ""));
-  EXPECT_TRUE(use_cuda("auto", 1, ""));
-  EXPECT_FALSE(use_cuda("auto", 0, "no driver"));
-  EXPECT_TRUE(use_cuda("cuda", 2, ""));
+  EXPECT_FALSE(use_cuda(DeviceChoice::kCpu, 4, ""));
+  EXPECT_TRUE(use_cuda(DeviceChoice::kAuto, 1, ""));
+  EXPECT_FALSE(use_cuda(DeviceChoice::kAuto, 0, "no driver"));
+  EXPECT_TRUE(use_cuda(DeviceChoice::kCuda, 2, ""));
   try {
-    use_cuda("cuda", 0, "cudaErrorNoDevice: no CUDA-capable device is detected");
+    use_cuda(DeviceChoice::kCuda, 0, "cudaErrorNoDevice: no CUDA-capable device is detected");
     FAIL() << "cuda without a device accepted";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("train.device is 'cuda'"), std::string::npos);
@@ -68,19 +68,19 @@ TEST(Placement, MoreRanksThanGpusIsRefusedNamingTheHost) {
 }
 
 TEST(Placement, Backend) {
-  EXPECT_EQ(pick_backend("auto", true, true, ""), "nccl");
-  EXPECT_EQ(pick_backend("auto", true, false, "no NCCL"), "mpi");
-  EXPECT_EQ(pick_backend("auto", false, true, ""), "mpi");
-  EXPECT_EQ(pick_backend("mpi", true, true, ""), "mpi");
-  EXPECT_EQ(pick_backend("nccl", true, true, ""), "nccl");
+  EXPECT_EQ(pick_backend(Backend::kAuto, true, true, ""), Backend::kNccl);
+  EXPECT_EQ(pick_backend(Backend::kAuto, true, false, "no NCCL"), Backend::kMpi);
+  EXPECT_EQ(pick_backend(Backend::kAuto, false, true, ""), Backend::kMpi);
+  EXPECT_EQ(pick_backend(Backend::kMpi, true, true, ""), Backend::kMpi);
+  EXPECT_EQ(pick_backend(Backend::kNccl, true, true, ""), Backend::kNccl);
   try {
-    pick_backend("nccl", false, true, "");
+    pick_backend(Backend::kNccl, false, true, "");
     FAIL() << "nccl on the CPU accepted";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("dist.backend is 'nccl'"), std::string::npos);
   }
   try {
-    pick_backend("nccl", true, false, "this build of Chorus has no NCCL communicator");
+    pick_backend(Backend::kNccl, true, false, "this build of Chorus has no NCCL communicator");
     FAIL() << "nccl without NCCL accepted";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("has no NCCL communicator"), std::string::npos);

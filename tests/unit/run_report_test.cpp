@@ -1,7 +1,7 @@
-// Tests of `chorus runs` and `chorus plot` (trainer/run_report.h) on run directories written here:
+// Tests of `chorus runs` and `chorus plot` (trainer/tools/run_report.h) on run directories written here:
 // metrics.jsonl parsing and its errors, the run listing over a nested tree with real (committed)
 // checkpoints, and a PNG drawn by gnuplot (skipped, saying so, when gnuplot is not installed).
-#include "trainer/run_report.h"
+#include "trainer/tools/run_report.h"
 
 #include <unistd.h>
 #include <utime.h>
@@ -20,7 +20,7 @@
 
 #include "data/errors.h"
 #include "tests/support/fixtures.h"
-#include "trainer/checkpoint_store.h"
+#include "trainer/run/checkpoint_store.h"
 
 namespace chorus {
 namespace {

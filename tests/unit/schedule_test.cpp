@@ -1,9 +1,9 @@
-// Tests of the learning-rate schedules (trainer/schedule.h).
-#include "trainer/schedule.h"
+// Tests of the learning-rate schedules (trainer/config/schedule.h).
+#include "trainer/config/schedule.h"
 
 #include <gtest/gtest.h>
 
-#include "trainer/config.h"
+#include "trainer/config/config.h"
 
 namespace chorus {
 namespace {
@@ -18,7 +18,7 @@ TEST(ScheduleTest, Constant) {
 TEST(ScheduleTest, WarmupIsLinearThenFlat) {
   OptimConfig o;
   o.lr = 1.0;
-  o.schedule = "warmup";
+  o.schedule = Schedule::kWarmup;
   o.warmup_steps = 4;
   EXPECT_DOUBLE_EQ(learning_rate(o, 1, 100), 0.25);
   EXPECT_DOUBLE_EQ(learning_rate(o, 2, 100), 0.5);
@@ -30,7 +30,7 @@ TEST(ScheduleTest, CosineDecaysToTheFloor) {
   OptimConfig o;
   o.lr = 1.0;
   o.min_lr = 0.1;
-  o.schedule = "cosine";
+  o.schedule = Schedule::kCosine;
   o.warmup_steps = 10;
   EXPECT_DOUBLE_EQ(learning_rate(o, 5, 110), 0.5);
   EXPECT_DOUBLE_EQ(learning_rate(o, 10, 110), 1.0);

@@ -233,15 +233,15 @@ TEST(PianoRollStreamsTest, FramesArePredictedFromTheFrameBeforeStartingFromSilen
     int64_t counted = 0;
     for (int64_t window = 0; counted < static_cast<int64_t>(song.size()); ++window) {
       const Window w = batcher.next();
-      ASSERT_EQ(w.frame_keys, kKeys);
-      ASSERT_TRUE(w.inputs.empty());
+      ASSERT_EQ(w.width, kKeys);
+      ASSERT_EQ(w.inputs.size(), static_cast<size_t>(T * G * kKeys));
       EXPECT_EQ(w.reset[0], window == 0 ? 1 : 0);
       for (int64_t t = 0; t < T; ++t) {
         if (w.mask[t * G] == 0) continue;
         Frame in, out;
         for (int k = 0; k < kKeys; ++k) {
-          in[k] = w.frames_in[(t * G) * kKeys + k] > 0;
-          out[k] = w.frames_out[(t * G) * kKeys + k] > 0;
+          in[k] = w.inputs[(t * G) * kKeys + k] > 0;
+          out[k] = w.targets[(t * G) * kKeys + k] > 0;
         }
         inputs.push_back(in);
         targets.push_back(out);

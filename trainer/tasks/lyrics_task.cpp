@@ -1,0 +1,171 @@
+// The lyrics task: a character model over a lyrics corpus's vocabulary (optionally conditioned
+// on the artist), reported in bits per character, sampling text from a priming string, with the
+// vocabulary and artist names as its checkpoint sidecar (vocab.json).
+#include <algorithm>
+#include <iostream>
+
+#include "data/corpus.h"
+#include "data/errors.h"
+#include "data/files.h"
+#include "data/text.h"
+#include "data/vocab.h"
+#include "trainer/models/registry.h"
+#include "trainer/models/sampling.h"
+#include "trainer/tasks/task.h"
+
+namespace chorus {
+namespace {
+
+const Units kCharUnits = {"char", "bpc", 0.69314718055994530942 /* ln 2 */, "symbols"};
+
+class LyricsTask : public Task {
+ public:
+  // On a corpus: its reader (vocabulary and artists come from it).
+  explicit LyricsTask(std::unique_ptr<CorpusReader> corpus)
+      : vocab_(corpus->vocab()), artists_(corpus->artists()), path_(corpus->path()) {
+    corpus_ = std::move(corpus);
+  }
+  // From a checkpoint's vocab.json, for a model conditioned on the artist or not.
+  LyricsTask(Vocab vocab, std::vector<std::string> artists, std::string path, bool conditioned)
+      : vocab_(std::move(vocab)), artists_(std::move(artists)), path_(std::move(path)),
+        conditioned_(conditioned) {}
+
+  ModelKind kind() const override { return ModelKind::kChars; }
+  const Units& units() const override { return kCharUnits; }
+  int64_t outputs() const override { return vocab_.size(); }
+  const std::vector<std::string>& artists() const override { return artists_; }
+
+  void check_config(const Config& config) const override {
+    if (config.model.kind != ModelKind::kChars)
+      throw InputError(path_ + ": model.kind is '" + name_of(config.model.kind) +
+                       "' but this is a lyrics corpus (chars trains on lyrics, pianoroll on "
+                       "piano rolls)");
+    if (config.model.condition == Condition::kArtist && artists_.empty())
+      throw InputError(path_ + ": model.condition is 'artist' but the corpus has no artists");
+  }
+
+  SequenceModel build_model(const ModelConfig& config) const override {
+    const int64_t artists = config.condition == Condition::kArtist
+                                ? std::max<int64_t>(1, static_cast<int64_t>(artists_.size()))
+                                : 0;
+    return chorus::build_model(
+        config, make_symbol_features(vocab_.size(), config.embedding_size, artists,
+                                     config.artist_embedding_size),
+        HeadKind::kSoftmax, vocab_.size());
+  }
+
+  std::vector<std::pair<std::string, std::string>> table_rows() const override {
+    return {{"(vocabulary)", std::to_string(vocab_.size()) + " symbols"}};
+  }
+
+  // The prime followed by the sampled continuation (without the end-of-song symbol).
+  std::string sample_text(SequenceModelImpl& model, const SampleOptions& options,
+                          int64_t artist, uint64_t seed) const {
+    const std::u32string prime = normalise_song(options.prime);
+    std::vector<int64_t> ids = {Vocab::kEndOfSong};
+    for (char32_t cp : prime) ids.push_back(vocab_.id(cp));
+    HeadSampling sampling;
+    sampling.temperature = options.temperature;
+    sampling.method = options.method;
+    sampling.excluded = {Vocab::kUnknown};  // it stands for "something else": never print it
+    const auto drawn = generate(
+        model, torch::tensor(ids, torch::kLong).unsqueeze(1), artist, options.length, sampling,
+        seed, [](const std::vector<int64_t>& v) { return v[0] == Vocab::kEndOfSong; });
+    std::u32string out = prime;
+    for (const auto& v : drawn) out += vocab_.code_point(static_cast<int32_t>(v[0]));
+    return to_utf8(out);
+  }
+
+  void write_sample(SequenceModelImpl& model, const SampleOptions& options, uint64_t seed,
+                    const std::string& stem) const override {
+    write_file_atomic(stem + ".txt",
+                      sample_text(model, options, artist_id(artists_, options.artist), seed) + "\n");
+  }
+
+  void sample(SequenceModelImpl& model, const SampleRequest& request) const override {
+    int64_t artist = 0;
+    if (model.config().condition == Condition::kArtist)
+      artist = artist_id(artists_, request.options.artist);
+    else if (!request.options.artist.empty())
+      std::cerr << "chorus: note: this model is not conditioned on the artist; --artist ignored\n";
+    std::cout << sample_text(model, request.options, artist, request.seed) << std::endl;
+  }
+
+  void write_sidecar(const std::string& dir) const override {
+    nlohmann::json j = vocab_.to_json();
+    j["artists"] = artists_;
+    write_file_atomic(dir + "/vocab.json", j.dump(1));
+  }
+
+  void check_resume(const std::string& dir) const override {
+    Vocab vocab;
+    std::vector<std::string> artists;
+    load_vocab_from(dir, &vocab, &artists);
+    if (!(vocab == vocab_) || artists != artists_)
+      throw InputError("cannot resume from " + dir + ": its vocabulary or artists differ from " +
+                       path_);
+  }
+
+  // Same vocabulary; for an artist-conditioned model, artist ids that mean the same artists.
+  void check_eval_data(const Task& data_task, const std::string& split,
+                       const std::string& checkpoint) const override {
+    const auto* data = dynamic_cast<const LyricsTask*>(&data_task);
+    if (data == nullptr)
+      throw InputError(data_task.corpus().path() + ": a " + name_of(data_task.kind()) +
+                       " corpus, but the model is a character model (model.kind chars)");
+    const std::string& file = data->path_;
+    if (!(data->vocab_ == vocab_))
+      throw InputError(file + ": its vocabulary differs from the model's (" +
+                       std::to_string(data->vocab_.size()) + " vs " +
+                       std::to_string(vocab_.size()) + " symbols); prepare it with --vocab-from " +
+                       checkpoint);
+    if (!conditioned_) return;
+    const auto& names = data->artists_;
+    const bool prefix = names.size() >= artists_.size() &&
+                        std::equal(artists_.begin(), artists_.end(), names.begin());
+    if (!prefix)
+      throw InputError(file + ": its artists differ from the model's; prepare it with "
+                       "--vocab-from " + checkpoint);
+    for (int32_t a : data->corpus().split(split).artist)
+      if (a >= static_cast<int32_t>(artists_.size()))
+        throw InputError(file + ": split '" + split + "' has songs by '" + names[a] +
+                         "', an artist this artist-conditioned model does not know");
+  }
+
+  nlohmann::json describe_corpus() const override {
+    return static_cast<const CorpusReader&>(corpus()).info();
+  }
+
+  nlohmann::json describe_checkpoint() const override {
+    return {{"vocab_size", vocab_.size()}, {"artists", artists_.size()}};
+  }
+
+  std::string text_of(const std::vector<int32_t>& ids) const override {
+    std::u32string text;
+    for (int32_t id : ids) text += vocab_.code_point(id);
+    return to_utf8(text);
+  }
+
+ private:
+  Vocab vocab_;
+  std::vector<std::string> artists_;
+  std::string path_;          // the corpus file, or the checkpoint directory
+  bool conditioned_ = false;  // a checkpoint's model is conditioned on the artist
+};
+
+}  // namespace
+
+std::unique_ptr<Task> open_lyrics_task(const std::string& corpus_path) {
+  return std::make_unique<LyricsTask>(std::make_unique<CorpusReader>(corpus_path));
+}
+
+std::unique_ptr<Task> lyrics_task_from_checkpoint(const std::string& checkpoint_dir,
+                                                  const Config& config) {
+  Vocab vocab;
+  std::vector<std::string> artists;
+  load_vocab_from(checkpoint_dir, &vocab, &artists);
+  return std::make_unique<LyricsTask>(std::move(vocab), std::move(artists), checkpoint_dir,
+                                      config.model.condition == Condition::kArtist);
+}
+
+}  // namespace chorus
