@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # Training-step throughput (chars/s) of the lyrics model (2 x 512 LSTM, batch 32, seq_len 128,
-# dropout 0) on the songdata subset: Chorus 1 rank x 2 threads, Chorus 2 ranks x 1 thread, and the
-# same step in Python (bench/reference_step.py on Debian's python3-torch, 2 threads).
-# Runs are interleaved (A B C A B C ...) so that drift in machine load hits every configuration;
-# the table reports the median of each and the ratio Chorus / Python. See bench/README.md.
+# dropout 0) on the songdata subset: Chorus 1 rank x 2 threads and 2 ranks x 1 thread with its
+# default LSTM (model.lstm_impl auto: the fused CPU layer) and with lstm_impl=torch, and the same
+# step in Python (bench/reference_step.py on Debian's python3-torch, 2 threads). The machine's
+# SGEMM rate (2048^3, all cores) is measured in the same run, and each configuration's achieved
+# GFLOP/s is shown as a share of it. Runs are interleaved (A B C A B C ...) so that drift in
+# machine load hits every configuration; the table reports the median of each and the ratio
+# Chorus / Python. See bench/README.md.
 set -euo pipefail
 
 usage() {
   cat <<EOF
-usage: bench/throughput.sh [--reps N] [--steps S] [--out FILE] [--chorus PATH] [--csv PATH]
-                           [--python PATH] [--keep-runs]
+usage: bench/throughput.sh [--reps N] [--steps S] [--out FILE] [--chorus PATH] [--compare PATH]
+                           [--csv PATH] [--python PATH] [--with-nowatch] [--keep-runs]
   --reps N       interleaved repetitions of each configuration (default 3)
   --steps S      steps per run (default 30); the first $WARMUP are warm-up and not timed (S > $WARMUP)
   --out FILE     raw results, one JSON object per run
                  (default checkpoints/bench/throughput-<UTC time>.jsonl, git-ignored)
   --chorus PATH  chorus binary (default build/chorus)
+  --compare PATH another chorus binary (an earlier build): its 1 x 2 and 2 x 1 runs are
+                 interleaved with the others and shown as "same, --compare binary" rows
   --csv PATH     songdata CSV (default ../shared/data/lyrics-songdata/songdata_subset.csv)
   --python PATH  interpreter with python3-torch (default /usr/bin/python3)
+  --with-nowatch also the 2 x 1 run with dist.timeout_s=0 (what the stall watchdog costs)
   --keep-runs    keep the temporary run directories and logs (their path is printed)
 EOF
 }
@@ -29,9 +35,11 @@ REPS=3
 STEPS=30
 OUT=""
 CHORUS="$REPO/build/chorus"
+COMPARE=""
 CSV="$REPO/../shared/data/lyrics-songdata/songdata_subset.csv"
 PYTHON=/usr/bin/python3
 KEEP=0
+NOWATCH=0
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -39,9 +47,11 @@ while [[ $# -gt 0 ]]; do
     --steps) STEPS="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
     --chorus) CHORUS="$2"; shift 2 ;;
+    --compare) COMPARE="$2"; shift 2 ;;
     --csv) CSV="$2"; shift 2 ;;
     --python) PYTHON="$2"; shift 2 ;;
     --keep-runs) KEEP=1; shift ;;
+    --with-nowatch) NOWATCH=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "throughput.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -51,6 +61,7 @@ die() { echo "throughput.sh: $*" >&2; exit 2; }
 [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || die "--reps must be a positive integer, got '$REPS'"
 [[ "$STEPS" =~ ^[0-9]+$ && "$STEPS" -gt "$WARMUP" ]] || die "--steps must exceed $WARMUP, got '$STEPS'"
 [[ -x "$CHORUS" ]] || die "no chorus binary at $CHORUS (build it: cd build && ninja chorus)"
+[[ -z "$COMPARE" || -x "$COMPARE" ]] || die "no chorus binary at $COMPARE (--compare)"
 [[ -f "$CSV" ]] || die "corpus not found: $CSV (pass --csv PATH)"
 command -v mpirun >/dev/null || die "mpirun not found (Open MPI)"
 "$PYTHON" -c 'import torch' 2>/dev/null || die "$PYTHON cannot import torch (apt-get install python3-torch)"
@@ -118,11 +129,11 @@ print(json.dumps({
 EOF
 }
 
-run_chorus() {  # config ranks threads rep [more --set ...]
+run_chorus() {  # config ranks threads rep [more --set ...]; BINARY=path overrides $CHORUS
   local config=$1 ranks=$2 threads=$3 rep=$4
   shift 4
   local dir="$TMP/$config-r$rep" log="$TMP/$config-r$rep.log" start end
-  local cmd=("$CHORUS" train "$REPO/configs/lyrics.yaml" --set "run.dir=$dir"
+  local cmd=("${BINARY:-$CHORUS}" train "$REPO/configs/lyrics.yaml" --set "run.dir=$dir"
              --set "train.threads=$threads" "${SETS[@]}" "$@")
   if [[ $ranks -gt 1 ]]; then
     cmd=(mpirun "${ROOT_FLAG[@]}" --oversubscribe --bind-to none -np "$ranks" -x OMP_NUM_THREADS
@@ -150,20 +161,49 @@ run_python() {  # config rep
     "$line" "$config" "$rep"
 }
 
+CONFIGS=(chorus-1x2 chorus-2x1 torch-1x2 torch-2x1 python-1x2)
+[[ $NOWATCH -eq 1 ]] && CONFIGS+=(chorus-2x1-nowatch)
+[[ -n "$COMPARE" ]] && CONFIGS+=(compare-1x2 compare-2x1)
+
+# The machine's SGEMM rate: a 2048^3 product on all cores, through the same OpenBLAS (measured
+# before and after the runs; the table uses the larger).
+sgemm() {
+  OMP_NUM_THREADS=$(nproc) "$PYTHON" - "$(nproc)" <<'EOF'
+import sys, time, torch
+torch.set_num_threads(int(sys.argv[1]))
+a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+for _ in range(3):
+    torch.mm(a, b)
+best = 0.0
+for _ in range(5):
+    start = time.perf_counter()
+    for _ in range(4):
+        torch.mm(a, b)
+    best = max(best, 4 * 2 * 2048.0 ** 3 / (time.perf_counter() - start) / 1e9)
+print('{"config": "sgemm", "impl": "sgemm", "gflops": %.2f}' % best)
+EOF
+}
+echo "throughput.sh: SGEMM 2048^3 on $(nproc) cores" >&2
+sgemm >>"$OUT"
 for rep in $(seq 1 "$REPS"); do
-  for config in chorus-1x2 chorus-2x1 chorus-2x1-nowatch python-1x2; do
+  for config in "${CONFIGS[@]}"; do
     echo "throughput.sh: rep $rep/$REPS: $config ($STEPS steps)" >&2
     case $config in
       chorus-1x2) run_chorus "$config" 1 2 "$rep" >>"$OUT" ;;
       chorus-2x1) run_chorus "$config" 2 1 "$rep" >>"$OUT" ;;
+      torch-1x2) run_chorus "$config" 1 2 "$rep" --set model.lstm_impl=torch >>"$OUT" ;;
+      torch-2x1) run_chorus "$config" 2 1 "$rep" --set model.lstm_impl=torch >>"$OUT" ;;
       # The same without the stall watchdog: blocking MPI_Allreduce instead of a polled
       # MPI_Iallreduce with heartbeats (what dist.timeout_s costs).
       chorus-2x1-nowatch) run_chorus "$config" 2 1 "$rep" --set dist.timeout_s=0 >>"$OUT" ;;
       python-1x2) run_python "$config" "$rep" >>"$OUT" ;;
+      compare-1x2) BINARY=$COMPARE run_chorus "$config" 1 2 "$rep" >>"$OUT" ;;
+      compare-2x1) BINARY=$COMPARE run_chorus "$config" 2 1 "$rep" >>"$OUT" ;;
     esac
     tail -n 1 "$OUT" | "$PYTHON" -c 'import json, sys; r = json.loads(sys.stdin.read()); print("throughput.sh:   %.0f chars/s" % r["chars_per_s"], file=sys.stderr)'
   done
 done
+sgemm >>"$OUT"
 
 # The table: medians, ratios, the command and the machine.
 "$PYTHON" - "$OUT" "$COMMAND_LINE" "$(nproc)" \
@@ -173,13 +213,22 @@ import json, statistics, sys
 out, command, nproc, blas, kernel, cpu = sys.argv[1:7]
 runs = [json.loads(l) for l in open(out) if l.strip()]
 configs = [("chorus-1x2", "Chorus, 1 rank x 2 threads"), ("chorus-2x1", "Chorus, 2 ranks x 1 thread"),
-           ("chorus-2x1-nowatch", "  same, dist.timeout_s=0"),
-           ("python-1x2", "Python reference, 2 threads")]
+           ("torch-1x2", "  same 1 x 2, lstm_impl=torch"), ("torch-2x1", "  same 2 x 1, lstm_impl=torch"),
+           ("chorus-2x1-nowatch", "  same 2 x 1, dist.timeout_s=0"),
+           ("python-1x2", "Python reference, 2 threads"),
+           ("compare-1x2", "  same 1 x 2, --compare binary"),
+           ("compare-2x1", "  same 2 x 1, --compare binary")]
+configs = [(n, l) for n, l in configs if any(r["config"] == n for r in runs)]
+sgemm = max([r["gflops"] for r in runs if r["config"] == "sgemm"] or [float("nan")])
+runs = [r for r in runs if r["config"] != "sgemm"]
+# Work per counted character of the 2 x 512 model (embedding 64, vocabulary V = 78): forward
+# 2 (E 4H + H 4H) + 2 (H 4H + H 4H) + 2 H V, backward twice that (padding is not counted).
+E, H, V = 64, 512, 78
+flops_per_char = 3 * (2 * (E * 4 * H + H * 4 * H) + 2 * (2 * H * 4 * H) + 2 * H * V)
 median = {}
 for name, _ in configs:
     values = [r["chars_per_s"] for r in runs if r["config"] == name]
     median[name] = statistics.median(values) if values else float("nan")
-first = runs[0]
 print("Chorus training-step throughput: 2 x 512 LSTM, batch 32, seq_len 128, dropout 0, songdata subset")
 print("command:  " + command)
 print("machine:  nproc %s | BLAS %s | %s | %s" % (nproc, blas, cpu, kernel))
@@ -190,12 +239,21 @@ reps = max(r["rep"] for r in runs)
 steps = max(r["timed_steps"] for r in runs)
 print("runs:     %d interleaved reps per configuration, %d timed steps each (warm-up excluded)"
       % (reps, steps))
+print("SGEMM:    %.1f GFLOP/s (2048^3, %s threads, the better of before and after the runs);"
+      " the step: %.1f MFLOP per character" % (sgemm, nproc, flops_per_char / 1e6))
 print()
-print("%-30s %12s %28s %14s" % ("configuration", "chars/s", "all runs", "vs Python"))
+print("%-31s %8s %8s %6s %24s %10s" % ("configuration", "chars/s", "GFLOP/s", "SGEMM", "all runs",
+                                       "vs Python"))
 for name, label in configs:
     values = ", ".join("%.0f" % r["chars_per_s"] for r in runs if r["config"] == name)
     ratio = median[name] / median["python-1x2"] if name != "python-1x2" else 1.0
-    print("%-30s %12.0f %28s %13.2fx" % (label, median[name], values, ratio))
+    gflops = median[name] * flops_per_char / 1e9
+    print("%-31s %8.0f %8.1f %5.0f%% %24s %9.2fx" % (label, median[name], gflops,
+                                                    100 * gflops / sgemm, values, ratio))
 print()
+revisions = {r["config"]: r.get("git_revision", "") for r in runs if r["impl"] == "chorus"}
+if "compare-1x2" in revisions:
+    print("binaries: chorus %s, --compare %s" % (revisions.get("chorus-1x2", "?"),
+                                                 revisions.get("compare-1x2", "?")))
 print("raw results: " + out)
 EOF

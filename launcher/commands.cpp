@@ -18,6 +18,7 @@
 #include "trainer/comm/accelerator.h"
 #include "trainer/comm/runtime.h"
 #include "trainer/config/config.h"
+#include "trainer/models/fused_lstm.h"
 #include "trainer/run/activation_memory.h"
 #include "trainer/run/checkpoint_store.h"
 #include "trainer/run/checkpointer.h"
@@ -108,6 +109,9 @@ int command_train(const TrainArgs& args) {
     rows.emplace_back("(ranks x threads)", std::to_string(runtime.size()) + " x " +
                                                std::to_string(runtime.threads()));
     rows.emplace_back("(device, rank 0)", placement.describe());
+    if (const std::string impl = resolved_lstm_impl(config, placement.device); !impl.empty())
+      rows.emplace_back("(lstm implementation)",
+                        impl == "fused" ? "fused, gate passes " + fused_lstm_isa() : impl);
     rows.emplace_back("(streams per rank)",
                       std::to_string(config.train.batch_size / std::max(1, runtime.size())));
     for (const auto& row : task->table_rows()) rows.push_back(row);
@@ -118,6 +122,8 @@ int command_train(const TrainArgs& args) {
   trainer.start(args.resume);
   nlohmann::json info = runtime.describe(placement.device.str());
   info["device"] = placement.describe();  // rank 0's; each rank drives its local-rank GPU
+  if (const std::string impl = resolved_lstm_impl(config, placement.device); !impl.empty())
+    info["lstm_impl"] = impl;
   info["command_line"] = args.command_line;
   info["start_time"] = now_iso();
   return trainer.train(info);

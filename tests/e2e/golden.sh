@@ -116,6 +116,37 @@ put old_sample "$(jq -Rs . < <("$CHORUS" sample --checkpoint "$GOLD/old/old_arti
 put old_eval "$("$CHORUS" eval --checkpoint "$GOLD/old/old_roll" --data roll.h5 2>/dev/null |
   jq -c '{loss, nll_per_frame, symbols, songs}')"
 
+# The fused LSTM (model.lstm_impl: fused) on the same training runs: every step's loss and
+# gradient norm within relative 1e-5 of the recorded ones (torch::nn::LSTM's).
+step "the same runs with the fused LSTM"
+fused_runs=(chars_r1 chars_r2 artist roll_r2 full_recompute roll_recompute)
+fused_args() {  # the arguments each run above was trained with
+  case $1 in
+    chars_r1) echo 1 "${chars[@]}" ;;
+    chars_r2) echo 2 "${chars[@]}" ;;
+    artist) echo 1 --set model.condition=artist --set model.dropout=0.1 ;;
+    roll_r2) echo 2 "${roll[@]}" --set model.dropout=0.2 ;;
+    full_recompute) echo 1 --set train.bptt=full --set train.recompute_every=auto --set model.dropout=0.2 ;;
+    roll_recompute) echo 1 "${roll[@]}" --set train.recompute_every=3 --set model.dropout=0.2 ;;
+  esac
+}
+if [[ $record != 1 ]]; then
+  fused=$WORK/fused.json
+  echo '{}' > "$fused"
+  for r in "${fused_runs[@]}"; do
+    # shellcheck disable=SC2046  # the arguments are words without spaces
+    train "fused_$r" $(fused_args "$r") --set model.lstm_impl=fused
+    jq --arg k "$r" --argjson v "$(metrics "runs/fused_$r")" '.[$k] = $v' "$fused" > "$fused.tmp" &&
+      mv "$fused.tmp" "$fused"
+  done
+  worst=$(jq -n --slurpfile e "$GOLD/expected.json" --slurpfile a "$fused" '
+    [$a[0] | to_entries[] | .key as $k | .value.train | to_entries[] | .key as $i |
+     ($e[0][$k].train[$i]) as $x | .value as $y |
+     ([1, 2] | map(((($x[.] - $y[.]) | fabs) / ($x[.] | fabs)))) | max] | max')
+  echo "fused against torch: largest relative difference of a step's loss or gradient norm: $worst" >&2
+  awk -v w="$worst" 'BEGIN { exit !(w <= 1e-5) }' || fail "the fused LSTM moved a golden result by $worst (> 1e-5)"
+fi
+
 if [[ $record == 1 ]]; then
   jq . "$results" > "$GOLD/expected.json"
   echo "recorded $GOLD/expected.json and $GOLD/old/" >&2

@@ -52,6 +52,7 @@ Config all_changed() {
   c.model.hidden_size = 33;
   c.model.layers = 3;
   c.model.recurrence = RecurrenceKind::kGru;
+  c.model.lstm_impl = LstmImpl::kTorch;
   c.model.dropout = 0.1;
   c.model.condition = Condition::kArtist;
   c.model.artist_embedding_size = 5;
@@ -104,7 +105,7 @@ TEST(Config, Defaults) {
   EXPECT_DOUBLE_EQ(parsed.sample.temperature, 0.8);
 
   const auto rows = config_rows(parsed);
-  ASSERT_EQ(rows.size(), 47u);  // one per field of config.h
+  ASSERT_EQ(rows.size(), 48u);  // one per field of config.h
   EXPECT_EQ(rows.front(), (std::pair<std::string, std::string>{"run.dir", "checkpoints/run"}));
   EXPECT_EQ(rows.back().first, "dist.backend");
   EXPECT_EQ(parsed.train.device, DeviceChoice::kAuto);
@@ -298,6 +299,21 @@ TEST(Config, ChoicesAreParsedOnceIntoEnums) {
             10);
 }
 
+TEST(Config, TheFusedLstmIsRefusedWhereItCannotRun) {
+  EXPECT_EQ(parse_config(kMinimal, "f", {}).model.lstm_impl, LstmImpl::kAuto);
+  EXPECT_EQ(error_of(kMinimal, {"model.lstm_impl=fused"}), "<no error>");
+  EXPECT_EQ(error_of(kMinimal, {"model.lstm_impl=fused", "model.recurrence=gru"}),
+            "--set: model.lstm_impl: 'fused' is an LSTM implementation, but model.recurrence is 'gru'");
+  EXPECT_NE(error_of(kMinimal, {"model.lstm_impl=fused", "train.precision=bf16"})
+                .find("model.lstm_impl: 'fused' runs in fp32"),
+            std::string::npos);
+  EXPECT_NE(error_of(kMinimal, {"model.lstm_impl=fused", "train.device=cuda"})
+                .find("model.lstm_impl: 'fused' is the CPU layer"),
+            std::string::npos);
+  // auto goes with anything: it resolves per device and precision.
+  EXPECT_EQ(error_of(kMinimal, {"model.recurrence=gru", "train.precision=bf16"}), "<no error>");
+}
+
 TEST(Config, TheTableSaysWhichKeysAResumeMayNotChange) {
   Config saved;
   saved.data.path = "a.h5";
@@ -306,6 +322,7 @@ TEST(Config, TheTableSaysWhichKeysAResumeMayNotChange) {
   now.train.steps = 99;           // may change
   now.optim.lr = 1e-4;            // may change
   now.model.dropout = 0.5;        // may change
+  now.model.lstm_impl = LstmImpl::kFused;  // may change: the same parameters
   EXPECT_TRUE(keys_fixed_on_resume_that_differ(saved, now).empty());
   now.model.hidden_size = 7;
   now.model.recurrence = RecurrenceKind::kGru;

@@ -1,3 +1,4 @@
+// Tests of where a rank trains (trainer/comm/placement.h): local rank, device, backend.
 #include "trainer/comm/placement.h"
 
 #include <cstring>

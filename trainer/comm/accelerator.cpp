@@ -57,6 +57,8 @@ const char* getenv_text(const char* name) { return std::getenv(name); }
 
 }  // namespace
 
+bool autocast_active(torch::DeviceType device) { return autocast_enabled(device); }
+
 std::string Placement::describe() const {
   std::string text = device.str();
   if (backend == Backend::kNccl) text += " (gradients over " + nccl_build_description() + ")";

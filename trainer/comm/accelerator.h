@@ -22,6 +22,9 @@ struct Placement {
 Placement place_rank(const Config& config, int split_local_rank, int local_size,
                      const std::string& host);
 
+// Whether autocast is on for `device`'s type in this thread.
+bool autocast_active(torch::DeviceType device);
+
 // Within its scope, ops on `device`'s type run under autocast to bfloat16 when `bf16` (else it
 // does nothing). Nested scopes are fine; the autocast cache is cleared when the outermost ends.
 class Bf16Autocast {

@@ -20,8 +20,10 @@
 #include <climits>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <set>
 #include <thread>
 
 namespace chorus {
@@ -53,6 +55,11 @@ BlasInfo active_blas() {
     info.library = std::filesystem::canonical(where.dli_fname, ec).string();
     if (ec) info.library = where.dli_fname;
   }
+  // OpenBLAS picks its kernels by CPU (or OPENBLAS_CORETYPE): ranks on different kernels sum in
+  // different orders, so their results agree only up to rounding.
+  using CoreName = char* (*)();
+  if (auto core = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename")))
+    if (const char* name = core()) info.core = name;
   const std::string& lib = info.library;
   info.fast = lib.find("openblas") != std::string::npos || lib.find("mkl") != std::string::npos ||
               lib.find("blis") != std::string::npos;
@@ -114,21 +121,36 @@ Runtime::~Runtime() {
 
 nlohmann::json Runtime::describe(const std::string& device) {
   const std::vector<std::string> hosts = comm_->all_gather(host_);
-  const nlohmann::json mine = {{"rank", rank()},         {"host", host_},
+  const BlasInfo blas = active_blas();
+  const nlohmann::json mine = {{"rank", rank()},           {"host", host_},
                                {"local_rank", local_rank_}, {"local_size", local_size_},
-                               {"threads", threads_},     {"device", device}};
+                               {"threads", threads_},       {"device", device},
+                               {"blas_core", blas.core}};
   nlohmann::json placement = nlohmann::json::array();
-  for (const std::string& entry : comm_->all_gather(mine.dump()))
+  std::set<std::string> cores;
+  for (const std::string& entry : comm_->all_gather(mine.dump())) {
     placement.push_back(nlohmann::json::parse(entry));
+    cores.insert(placement.back()["host"].get<std::string>() + ": " +
+                 placement.back()["blas_core"].get<std::string>());
+  }
+  std::set<std::string> distinct;
+  for (const auto& p : placement) distinct.insert(p["blas_core"].get<std::string>());
+  if (distinct.size() > 1 && rank() == 0) {
+    std::string list;
+    for (const std::string& c : cores) list += (list.empty() ? "" : ", ") + c;
+    std::cerr << "chorus: warning: the ranks run different OpenBLAS kernels (" << list
+              << "): results agree across rank counts only up to rounding; export the same "
+                 "OPENBLAS_CORETYPE to every rank (mpirun -x) for bit-exact runs\n";
+  }
   char mpi_version[MPI_MAX_LIBRARY_VERSION_STRING] = {0};
   int len = 0;
   MPI_Get_library_version(mpi_version, &len);
-  std::string mpi(mpi_version, static_cast<size_t>(len));
+  // The length Open MPI returns counts the terminating NUL: take the text up to it.
+  std::string mpi(mpi_version, strnlen(mpi_version, static_cast<size_t>(len)));
   if (auto nl = mpi.find('\n'); nl != std::string::npos) mpi.resize(nl);
   while (!mpi.empty() && (mpi.back() == ',' || mpi.back() == ' ')) mpi.pop_back();
   unsigned h5_major = 0, h5_minor = 0, h5_release = 0;
   H5get_libversion(&h5_major, &h5_minor, &h5_release);
-  const BlasInfo blas = active_blas();
   return {{"ranks", size()},
           {"threads_per_rank", threads_},
           {"local_ranks", local_size_},

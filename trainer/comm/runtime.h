@@ -44,6 +44,7 @@ class Runtime {
 struct BlasInfo {
   std::string library;
   bool fast = false;
+  std::string core;  // OpenBLAS's kernel family for this CPU ("Haswell", "SkylakeX"); "" otherwise
 };
 BlasInfo active_blas();
 

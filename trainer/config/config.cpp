@@ -25,31 +25,12 @@
 #include <type_traits>
 
 #include "data/errors.h"
+#include "trainer/config/yaml_values.h"
 
 namespace chorus {
-
-// ---- Choices and typed values ----
-
-#define CHORUS_CHOICES(E, ...)                                   \
-  template <>                                                    \
-  const std::vector<std::string>& choice_names<E>() {            \
-    static const std::vector<std::string> kNames = {__VA_ARGS__}; \
-    return kNames;                                               \
-  }
-CHORUS_CHOICES(ModelKind, "chars", "pianoroll")
-CHORUS_CHOICES(Condition, "none", "artist")
-CHORUS_CHOICES(RecurrenceKind, "lstm", "gru")
-CHORUS_CHOICES(Bptt, "truncated", "full")
-CHORUS_CHOICES(DeviceChoice, "auto", "cpu", "cuda")
-CHORUS_CHOICES(Precision, "fp32", "bf16")
-CHORUS_CHOICES(Schedule, "constant", "warmup", "cosine")
-CHORUS_CHOICES(SampleMethod, "multinomial", "gumbel", "argmax")
-CHORUS_CHOICES(Backend, "auto", "mpi", "nccl")
-CHORUS_CHOICES(HeadKind, "softmax", "independent")
-CHORUS_CHOICES(BaselineModel, "uniform", "unigram", "bigram", "ngram")
-#undef CHORUS_CHOICES
-
 namespace {
+
+using namespace config_values;
 
 enum class Rule { kAny, kPositive, kNonNegative, kAtLeastOne, kUnitInterval, kRequired };
 
@@ -89,6 +70,7 @@ const std::vector<Field>& fields() {
       make_field(CHORUS_FIELD(model, hidden_size), Rule::kPositive, kFixed),
       make_field(CHORUS_FIELD(model, layers), Rule::kPositive, kFixed),
       make_field(CHORUS_FIELD(model, recurrence), Rule::kAny, kFixed),
+      make_field(CHORUS_FIELD(model, lstm_impl)),
       make_field(CHORUS_FIELD(model, dropout), Rule::kUnitInterval),
       make_field(CHORUS_FIELD(model, condition), Rule::kAny, kFixed),
       make_field(CHORUS_FIELD(model, artist_embedding_size), Rule::kPositive, kFixed),
@@ -146,36 +128,6 @@ bool is_section(const std::string& name) {
   return false;
 }
 
-// ---- Suggestions for misspelt keys ----
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
-// " (did you mean 'x'?)" for the closest candidate, or "" when nothing is close: a far-fetched
-// suggestion misleads more than none. `score` ranks a candidate (lower is closer).
-template <typename Score>
-std::string did_you_mean(const std::vector<std::string>& candidates, size_t limit, Score score) {
-  const std::string* best = nullptr;
-  size_t best_score = limit + 1;
-  for (const std::string& c : candidates) {
-    size_t s = score(c);
-    if (s < best_score) best = &c, best_score = s;
-  }
-  return best ? " (did you mean '" + *best + "'?)" : "";
-}
-
 std::string suggest_key(const std::string& key) {
   std::vector<std::string> keys;
   for (const Field& f : fields()) keys.push_back(f.key);
@@ -194,111 +146,6 @@ std::string suggest_section(const std::string& section) {
     if (sections.empty() || sections.back() != section_of(f.key)) sections.push_back(section_of(f.key));
   return did_you_mean(sections, std::max<size_t>(2, section.size() / 3),
                       [&](const std::string& s) { return edit_distance(section, s); });
-}
-
-// ---- Values: reading from YAML nodes, printing, checking ----
-
-std::string describe(const YAML::Node& n) {
-  if (n.IsScalar()) return "'" + n.Scalar() + "'";
-  if (n.IsSequence()) return "a list";
-  if (n.IsMap()) return "a mapping";
-  return "nothing";
-}
-
-std::string format(int64_t v) { return std::to_string(v); }
-std::string format(uint64_t v) { return std::to_string(v); }
-std::string format(const std::string& v) { return v; }
-std::string format(double v) {
-  char buf[40];  // shortest text that reads back as the same double; locale-independent
-  return std::string(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
-}
-
-// YAML double-quoted string: control bytes escaped, so the text round-trips on one line.
-std::string quote(const std::string& s) {
-  std::string q = "\"";
-  for (unsigned char ch : s) {
-    if (ch == '\n' || ch == '\t') {  // the usual escapes, for a readable resolved config
-      q += ch == '\n' ? "\\n" : "\\t";
-    } else if (ch == '"' || ch == '\\') {
-      q += '\\';
-      q += static_cast<char>(ch);
-    } else if (ch < 0x20 || ch == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", ch);
-      q += buf;
-    } else {
-      q += static_cast<char>(ch);
-    }
-  }
-  return q + "\"";
-}
-
-// from_chars, but the whole text must be consumed; a leading '+' is allowed as in YAML.
-template <typename T>
-std::errc parse_number(std::string_view s, T* out) {
-  if (s.size() > 1 && s[0] == '+' && s[1] != '-') s.remove_prefix(1);
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  if (ec == std::errc() && end != s.data() + s.size()) return std::errc::invalid_argument;
-  return ec;
-}
-
-// Each read() stores the node's value or returns why it cannot ("expected ..., got ...").
-std::string read(const YAML::Node& n, std::string* out) {
-  if (n.IsNull()) {  // `valid_split:` with nothing after it means the empty string
-    out->clear();
-    return "";
-  }
-  if (!n.IsScalar()) return "expected a string, got " + describe(n);
-  *out = n.Scalar();
-  return "";
-}
-
-std::string read(const YAML::Node& n, int64_t* out) {
-  if (!n.IsScalar()) return "expected an integer, got " + describe(n);
-  std::errc ec = parse_number(n.Scalar(), out);
-  if (ec == std::errc::result_out_of_range) return "integer out of range, got " + describe(n);
-  return ec == std::errc() ? "" : "expected an integer, got " + describe(n);
-}
-
-std::string read(const YAML::Node& n, uint64_t* out) {
-  const std::string expected = "expected a non-negative integer, got ";
-  if (!n.IsScalar() || n.Scalar().empty() || n.Scalar()[0] == '-') return expected + describe(n);
-  std::errc ec = parse_number(n.Scalar(), out);
-  if (ec == std::errc::result_out_of_range) return "integer out of range, got " + describe(n);
-  return ec == std::errc() ? "" : expected + describe(n);
-}
-
-std::string read(const YAML::Node& n, double* out) {
-  if (!n.IsScalar()) return "expected a number, got " + describe(n);
-  double v = 0;
-  // from_chars also takes "inf" and "nan"; no setting of ours means either.
-  if (parse_number(n.Scalar(), &v) != std::errc() || !std::isfinite(v))
-    return "expected a finite number, got " + describe(n);
-  *out = v;
-  return "";
-}
-
-std::string read(const YAML::Node& n, RecomputeEvery* out) {
-  std::string text;
-  if (!n.IsNull() && !n.IsScalar()) return "expected a string, got " + describe(n);
-  if (n.IsScalar()) text = n.Scalar();
-  if (!RecomputeEvery::parse(text, out))
-    return "must be 'auto' or a whole number >= 0, got '" + text + "'";
-  return "";
-}
-
-template <typename E, typename = std::enable_if_t<std::is_enum_v<E>>>
-std::string read(const YAML::Node& n, E* out) {
-  if (!n.IsScalar()) return "expected a string, got " + describe(n);
-  if (!parse_choice(n.Scalar(), out))
-    return "must be one of " + choice_list<E>() + "; got '" + n.Scalar() + "'";
-  return "";
-}
-
-std::string format(const RecomputeEvery& v) { return v.text(); }
-template <typename E, typename = std::enable_if_t<std::is_enum_v<E>>>
-std::string format(E v) {
-  return name_of(v);
 }
 
 // A value as YAML: strings (and the names of choices) double-quoted, numbers as they print.
@@ -343,6 +190,26 @@ Field make_field(std::string key, T& (*get)(Config&), Rule rule, OnResume on_res
   f.check = [at, key, rule](const Config& c) { return check(key, rule, at(c)); };
   f.equal = [at](const Config& a, const Config& b) { return at(a) == at(b); };
   return f;
+}
+
+// ---- Rules between keys ----
+
+// (key, problem) for every combination of values that cannot run.
+std::vector<std::pair<std::string, std::string>> combination_problems(const Config& c) {
+  std::vector<std::pair<std::string, std::string>> problems;
+  if (c.model.lstm_impl == LstmImpl::kFused && c.model.recurrence != RecurrenceKind::kLstm)
+    problems.emplace_back("model.lstm_impl",
+                          "model.lstm_impl: 'fused' is an LSTM implementation, but "
+                          "model.recurrence is '" + name_of(c.model.recurrence) + "'");
+  if (c.model.lstm_impl == LstmImpl::kFused && c.train.precision != Precision::kFp32)
+    problems.emplace_back("model.lstm_impl",
+                          "model.lstm_impl: 'fused' runs in fp32; train.precision is '" +
+                              name_of(c.train.precision) + "' (use lstm_impl torch or auto)");
+  if (c.model.lstm_impl == LstmImpl::kFused && c.train.device == DeviceChoice::kCuda)
+    problems.emplace_back("model.lstm_impl",
+                          "model.lstm_impl: 'fused' is the CPU layer; train.device is 'cuda' "
+                          "(auto picks cuDNN's LSTM there)");
+  return problems;
 }
 
 // ---- Parsing ----
@@ -414,6 +281,12 @@ class Parser {
       std::string what = f.check(config_);
       if (what.empty()) continue;
       auto from = origin_of_.find(f.key);
+      problem(from == origin_of_.end() ? origin_ : from->second, what);
+    }
+    // Rules between keys, named by the key that would have to change.
+    for (const auto& [key, what] : combination_problems(config_)) {
+      if (mistyped_.count(key)) continue;
+      auto from = origin_of_.find(key);
       problem(from == origin_of_.end() ? origin_ : from->second, what);
     }
   }
@@ -500,22 +373,6 @@ std::vector<std::string> keys_fixed_on_resume_that_differ(const Config& saved, c
 bool operator==(const Config& a, const Config& b) {
   for (const Field& f : fields())
     if (!f.equal(a, b)) return false;
-  return true;
-}
-
-int64_t RecomputeEvery::segment(int64_t T) const {
-  const int64_t k =
-      automatic ? std::max<int64_t>(1, std::llround(std::sqrt(static_cast<double>(T)))) : steps;
-  return k >= T ? 0 : k;
-}
-
-std::string RecomputeEvery::text() const { return automatic ? "auto" : std::to_string(steps); }
-
-bool RecomputeEvery::parse(const std::string& text, RecomputeEvery* out) {
-  if (text == "auto") return *out = {true, 0}, true;
-  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
-    return false;
-  *out = {false, std::stoll(text)};
   return true;
 }
 

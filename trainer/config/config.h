@@ -15,6 +15,7 @@ namespace chorus {
 enum class ModelKind { kChars, kPianoRoll };            // "chars" | "pianoroll"
 enum class Condition { kNone, kArtist };                // "none" | "artist"
 enum class RecurrenceKind { kLstm, kGru };              // "lstm" | "gru"
+enum class LstmImpl { kAuto, kFused, kTorch };          // "auto" | "fused" | "torch"
 enum class Bptt { kTruncated, kFull };                  // "truncated" | "full"
 enum class DeviceChoice { kAuto, kCpu, kCuda };         // "auto" | "cpu" | "cuda"
 enum class Precision { kFp32, kBf16 };                  // "fp32" | "bf16"
@@ -24,8 +25,21 @@ enum class Backend { kAuto, kMpi, kNccl };              // "auto" | "mpi" | "ncc
 enum class HeadKind { kSoftmax, kIndependent };       // "softmax" | "independent"
 enum class BaselineModel { kUniform, kUnigram, kBigram, kNgram };  // "uniform" | ... | "ngram"
 
+// The names of E's choices, in enum order (trainer/config/choices.cpp).
 template <class E>
 const std::vector<std::string>& choice_names();
+template <> const std::vector<std::string>& choice_names<ModelKind>();
+template <> const std::vector<std::string>& choice_names<Condition>();
+template <> const std::vector<std::string>& choice_names<RecurrenceKind>();
+template <> const std::vector<std::string>& choice_names<LstmImpl>();
+template <> const std::vector<std::string>& choice_names<Bptt>();
+template <> const std::vector<std::string>& choice_names<DeviceChoice>();
+template <> const std::vector<std::string>& choice_names<Precision>();
+template <> const std::vector<std::string>& choice_names<Schedule>();
+template <> const std::vector<std::string>& choice_names<SampleMethod>();
+template <> const std::vector<std::string>& choice_names<Backend>();
+template <> const std::vector<std::string>& choice_names<HeadKind>();
+template <> const std::vector<std::string>& choice_names<BaselineModel>();
 // The YAML name of a choice ("pianoroll").
 template <class E>
 const std::string& name_of(E value) {
@@ -111,6 +125,12 @@ struct ModelConfig {
   int64_t hidden_size = 512;            // recurrent units per layer (> 0)
   int64_t layers = 2;                   // stacked single-layer recurrences (>= 1)
   RecurrenceKind recurrence = RecurrenceKind::kLstm;  // the layer: lstm | gru
+  LstmImpl lstm_impl = LstmImpl::kAuto; // how an LSTM runs: fused (Chorus's CPU layer, forward and
+                                        // backward written for the recurrence), torch
+                                        // (torch::nn::LSTM; cuDNN on CUDA), auto (fused on the
+                                        // CPU in fp32, else torch). The same parameters either
+                                        // way, so it may change on resume. fused needs
+                                        // recurrence lstm, the CPU and fp32.
   double dropout = 0.0;                 // in [0, 1): after each layer, masks per DESIGN.md
   Condition condition = Condition::kNone;  // artist: an artist vector joined to every input
   int64_t artist_embedding_size = 32;   // width of the artist vector (condition: artist)
