@@ -125,14 +125,7 @@ on_host() {
 
 # host_pids HOST: the processes running on HOST (in its network namespace), but its holder.
 host_pids() {
-  local ns p
-  ns=$(readlink "/proc/${HOLDER[$1]}/ns/net" 2>/dev/null) || return 0
-  for p in /proc/[0-9]*; do
-    p=${p#/proc/}
-    [[ $p != "${HOLDER[$1]}" && $p != $$ && $(readlink "/proc/$p/ns/net" 2>/dev/null) == "$ns" ]] &&
-      echo "$p"
-  done
-  return 0
+  ip netns pids "$TAG-$1" 2>/dev/null | grep -vx "${HOLDER[$1]}" || true
 }
 
 # The environment a rank needs on every host, passed with -x as on a real cluster (the rsh agent,

@@ -61,24 +61,27 @@ same_losses() {
        "$([[ $3 == 0 ]] && echo "bit for bit" || echo "relative $3"): $out" >&2
 }
 
-# check_placement RUN_DIR EXPECTED [START]: the manifest's rank_placement (START: that element of
-# its "starts", 0 = the first start) is, per rank in rank order, "host:local_rank:local_size"
-# (space-separated), each with threads 1 and device cpu. Fails this scenario only when the binary
-# writes no rank_placement.
+# check_placement RUN_DIR EXPECTED [START]: the manifest's rank_placement is, per rank in rank
+# order, "host:local_rank:local_size" (space-separated), each with threads 1 and device cpu:
+# START's (that element of its "starts", 0 = the first start), else the manifest's own and its
+# newest start's. Fails this scenario only when the binary writes no rank_placement.
 check_placement() {
-  local dir=$1 expected=$2 at=${3:+.starts[$3]} got
-  jq -e "${at:-.} | has(\"rank_placement\")" "$dir/manifest.json" >/dev/null ||
-    fail "manifest has no rank_placement (binary predates it)"
-  got=$(jq -r "$at.rank_placement | [.[] | \"\\(.host):\\(.local_rank):\\(.local_size)\"] | join(\" \")" \
-    "$dir/manifest.json")
-  [[ $got == "$expected" ]] ||
-    fail "manifest${3:+ start $3}: rank_placement is '$got', expected '$expected'"
-  jq -e "[$at.rank_placement | to_entries[] | .key == .value.rank] | all" "$dir/manifest.json" \
-    >/dev/null || fail "manifest${3:+ start $3}: rank_placement is not in rank order"
-  jq -e "[$at.rank_placement[] | .threads == 1 and .device == \"cpu\"] | all" \
-    "$dir/manifest.json" >/dev/null ||
-    fail "manifest${3:+ start $3}: threads or device wrong: $(jq -c "$at.rank_placement" "$dir/manifest.json")"
-  echo "manifest${3:+ start $3}: rank_placement (host:local_rank:local_size) $got" >&2
+  local dir=$1 expected=$2 at got where places=("" ".starts[-1]")
+  [[ -z ${3:-} ]] || places=(".starts[$3]")
+  for at in "${places[@]}"; do
+    where="manifest${at:+ $at}"
+    jq -e "${at:-.} | has(\"rank_placement\")" "$dir/manifest.json" >/dev/null ||
+      fail "manifest has no rank_placement (binary predates it)"
+    got=$(jq -r "$at.rank_placement | [.[] | \"\\(.host):\\(.local_rank):\\(.local_size)\"] | join(\" \")" \
+      "$dir/manifest.json")
+    [[ $got == "$expected" ]] || fail "$where: rank_placement is '$got', expected '$expected'"
+    jq -e "[$at.rank_placement | to_entries[] | .key == .value.rank] | all" "$dir/manifest.json" \
+      >/dev/null || fail "$where: rank_placement is not in rank order"
+    jq -e "[$at.rank_placement[] | .threads == 1 and .device == \"cpu\"] | all" \
+      "$dir/manifest.json" >/dev/null ||
+      fail "$where: threads or device wrong: $(jq -c "$at.rank_placement" "$dir/manifest.json")"
+    echo "$where: rank_placement (host:local_rank:local_size) $got" >&2
+  done
 }
 
 # manifest_hosts RUN_DIR: today's "hosts" key (one host name per rank), space-separated.

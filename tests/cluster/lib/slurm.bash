@@ -1,17 +1,21 @@
 # A private Slurm for one test: munged with its own key and socket, slurmctld and slurmd in the
 # foreground, all under $WORK/slurm with a minimal configuration (this machine as the one node,
 # 2 CPUs; no cgroup plugins; a short credential lifetime and scheduling period so that a
-# requeued job starts again within seconds). Client commands find it through SLURM_CONF. Stopped on exit, whatever happens.
+# requeued job starts again within seconds). Client commands find it through SLURM_CONF. Stopped
+# on exit, whatever happens.
 source "$(dirname "${BASH_SOURCE[0]}")/runs.bash"
 
 SLURM_DIR=$WORK/slurm
 SLURM_PIDS=()
 
 slurm_cleanup() {
-  local rc=$? pid
+  local rc=$? pid f
   trap - EXIT
-  # Jobs first (their processes are children of slurmd's slurmstepd), then the daemons.
-  [[ -n ${SLURM_CONF:-} ]] && scancel --full --quiet --user=root 2>/dev/null
+  # Jobs first (slurmd's slurmstepd ends their processes), then the daemons.
+  if [[ -n ${SLURM_CONF:-} ]]; then
+    scancel --quiet --user=root 2>/dev/null || true
+    for _ in $(seq 50); do [[ -z $(squeue -h 2>/dev/null) ]] && break; sleep 0.2; done
+  fi
   for pid in "${SLURM_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for _ in $(seq 50); do
     local alive=0
@@ -20,8 +24,13 @@ slurm_cleanup() {
     sleep 0.1
   done
   for pid in "${SLURM_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  # slurmstepd and the job's processes outlive a killed slurmd: end those that are ours.
-  for pid in $(pgrep -f "$SLURM_DIR" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+  # Whatever of this instance is left (slurmstepd, a job's mpirun or ranks) has its SLURM_CONF.
+  if [[ -n ${SLURM_CONF:-} ]]; then
+    for f in $(grep -lzx "SLURM_CONF=$SLURM_CONF" /proc/[0-9]*/environ 2>/dev/null); do
+      pid=${f#/proc/}; pid=${pid%/environ}
+      [[ $pid == "$$" || $pid == "$BASHPID" ]] || kill -KILL "$pid" 2>/dev/null || true
+    done
+  fi
   wait 2>/dev/null || true
   rm -rf "$WORK"
   exit $rc
