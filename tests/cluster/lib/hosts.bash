@@ -14,9 +14,13 @@ TAG=chorus$$                 # namespace names: unique per script, so that tests
 HOSTS=()                     # host names, in order: node01, node02, ...
 declare -A HOLDER            # host name -> pid of the process that holds its namespaces
 
-# Out-of-band (mpirun <-> daemons) keep-alive: Open MPI's defaults (300 s idle, then 9 probes 20 s
-# apart) would let mpirun wait 8 minutes for a host that dropped off the network. With these, a
-# silent daemon is declared lost within about 2 + 3 x 1 s of idleness.
+# Out-of-band (mpirun <-> daemons) keep-alive. With Open MPI's defaults (300 s idle, then 9 probes
+# 20 s apart) mpirun waits minutes for a host that dropped off the network. With these, the idle
+# connection to a lost host's daemon fails within about 2 + 3 x 1 s and mpirun ends the job. It
+# must fail before Chorus's watchdog (dist.timeout_s) calls MPI_Abort: the abort makes mpirun send
+# to the lost daemon, the connection is no longer idle, keep-alive stops probing, and mpirun
+# waits for TCP's retransmissions to give up (over 15 minutes; measured: keep-alive 10 + 3 x 2 s
+# with dist.timeout_s 5 still hung after 180 s, with dist.timeout_s 60 it ended in 18 s).
 OOB_KEEPALIVE=(--mca oob_tcp_keepalive_time 2 --mca oob_tcp_keepalive_intvl 1
                --mca oob_tcp_keepalive_probes 3)
 

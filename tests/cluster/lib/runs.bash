@@ -3,7 +3,9 @@
 # Each script is called by ctest as: bash SCRIPT CHORUS_BINARY SOURCE_DIR SHARED_DATA_DIR
 source "$(dirname "${BASH_SOURCE[0]}")/../../e2e/lib/common.bash"
 
-DIST_TIMEOUT=5               # dist.timeout_s of the cluster runs
+# dist.timeout_s of the cluster runs: above the out-of-band keep-alive's ~5 s (hosts.bash), which
+# must notice a lost host before the watchdog's MPI_Abort does (see there).
+DIST_TIMEOUT=10
 
 # Every cluster run: the smoke model, one thread per rank (this machine has 2 cores).
 run_args=(--set train.threads=1 --set eval.every=0 --set sample.every=0 --set log.every=1
