@@ -27,6 +27,10 @@ OOB_KEEPALIVE=(--mca oob_tcp_keepalive_time 2 --mca oob_tcp_keepalive_intvl 1
 cluster_cleanup() {
   local rc=$? host pid
   trap - EXIT
+  for host in "${HOSTS[@]}"; do                 # the holders go last
+    [[ -z ${HOLDER[$host]:-} ]] || disown "${HOLDER[$host]}" 2>/dev/null || true
+  done
+  stop_background_jobs
   for host in "${HOSTS[@]}"; do                 # every process left on a host, then the host
     for pid in $(host_pids "$host"); do kill -KILL "$pid" 2>/dev/null || true; done
     kill -KILL "${HOLDER[$host]:-0}" 2>/dev/null || true

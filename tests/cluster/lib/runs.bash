@@ -11,6 +11,18 @@ DIST_TIMEOUT=10
 run_args=(--set train.threads=1 --set eval.every=0 --set sample.every=0 --set log.every=1
           --set dist.timeout_s=$DIST_TIMEOUT)
 
+# stop_background_jobs: ends this script's jobs still running (a failed check leaves its training
+# job behind): SIGTERM first, which mpirun passes on to its ranks, then SIGKILL.
+stop_background_jobs() {
+  local pids
+  pids=$(jobs -p)
+  [[ -n $pids ]] || return 0
+  kill -TERM $pids 2>/dev/null || true
+  for _ in $(seq 30); do kill -0 $pids 2>/dev/null || break; sleep 0.1; done
+  kill -KILL $pids 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+
 # small_corpus: $WORK/songs.h5, made the way the e2e tests make theirs.
 small_corpus() {
   make_csv "$WORK/songs.csv" 40

@@ -11,6 +11,8 @@ SLURM_PIDS=()
 slurm_cleanup() {
   local rc=$? pid f
   trap - EXIT
+  for pid in "${SLURM_PIDS[@]}"; do disown "$pid" 2>/dev/null || true; done
+  stop_background_jobs
   # Jobs first (slurmd's slurmstepd ends their processes), then the daemons.
   if [[ -n ${SLURM_CONF:-} ]]; then
     scancel --quiet --user=root 2>/dev/null || true
