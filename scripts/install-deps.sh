@@ -15,6 +15,10 @@ packages=(
 [[ "${1:-}" == "--bench" ]] && packages+=(python3-torch)
 # clang's libFuzzer and sanitizers, for the MIDI reader's fuzz test (tests/fuzz/).
 packages+=(clang-14 libclang-rt-14-dev)
+# The cluster tests (tests/cluster/): network namespaces, veth links and a bridge (iproute2;
+# nsenter and unshare are util-linux's), pgrep (procps), and a private Slurm with munge. The
+# tests start their own slurmctld, slurmd and munged; the packages' system services are not used.
+packages+=(iproute2 procps slurm-wlm munge)
 
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
