@@ -56,7 +56,7 @@ StreamBatcher::StreamBatcher(const SongSource& corpus, std::string split, SongSc
                              int64_t first_stream, int64_t num_streams, int64_t seq_len)
     : corpus_(corpus), split_(std::move(split)), schedule_(std::move(schedule)),
       first_stream_(first_stream), seq_len_(seq_len), cursors_(num_streams),
-      loaded_song_(num_streams, -1), songs_(num_streams) {
+      loaded_song_(num_streams, -1), loaded_epoch_(num_streams, 0), songs_(num_streams) {
   if (first_stream < 0 || first_stream + num_streams > schedule_.num_streams())
     throw std::invalid_argument("StreamBatcher: streams out of range");
   if (schedule_.shuffle() && schedule_.num_songs() < schedule_.num_streams())
@@ -82,12 +82,46 @@ bool StreamBatcher::exhausted() const {
   return true;
 }
 
+void StreamBatcher::set_transposition(int64_t max_semitones, uint64_t seed) {
+  if (max_semitones < 0) throw std::invalid_argument("StreamBatcher: negative transposition");
+  transpose_ = max_semitones;
+  transpose_seed_ = seed;
+  std::fill(loaded_song_.begin(), loaded_song_.end(), -1);
+}
+
+int64_t StreamBatcher::transposition(uint64_t seed, int64_t epoch, int64_t song,
+                                     int64_t max_semitones, int64_t low, int64_t high,
+                                     int64_t keys) {
+  if (max_semitones <= 0 || low > high) return 0;  // off, or a silent song
+  const int64_t down = std::min(max_semitones, low), up = std::min(max_semitones, keys - 1 - high);
+  const uint64_t draw = mix64(seed ^ mix64(static_cast<uint64_t>(epoch) * 0x9e3779b97f4a7c15ULL ^
+                                           mix64(static_cast<uint64_t>(song) + 0x7f4a7c15ULL)));
+  return -down + static_cast<int64_t>(draw % static_cast<uint64_t>(up + down + 1));
+}
+
 void StreamBatcher::load(int64_t b) {
   const StreamCursor& c = cursors_[b];
   const int64_t song = schedule_.song(first_stream_ + b, c.epoch, c.index);
-  if (loaded_song_[b] == song) return;
-  corpus_.read(split_, song, &songs_[b]);
+  // A transposed song is another song in another epoch: the cache keys on both then.
+  const int64_t epoch = transpose_ > 0 ? c.epoch : 0;
+  if (loaded_song_[b] == song && loaded_epoch_[b] == epoch) return;
+  SongData& s = songs_[b];
+  corpus_.read(split_, song, &s);
   loaded_song_[b] = song;
+  loaded_epoch_[b] = epoch;
+  if (transpose_ <= 0 || s.width <= 1) return;
+  const int64_t K = s.width, n = s.length();
+  int64_t low = K, high = -1;
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t k = 0; k < K; ++k)
+      if (s.at(t)[k]) low = std::min(low, k), high = std::max(high, k);
+  const int64_t shift = transposition(transpose_seed_, c.epoch, song, transpose_, low, high, K);
+  if (shift == 0) return;
+  std::vector<int32_t> moved(s.values.size(), 0);
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t k = std::max<int64_t>(0, -shift); k < std::min(K, K - shift); ++k)
+      moved[t * K + k + shift] = s.values[t * K + k];
+  s.values = std::move(moved);
 }
 
 int64_t StreamBatcher::predictions(int64_t b) const {

@@ -76,6 +76,14 @@ class StreamBatcher {
   // starts from a zero state. With max_song_length > 0 a window is at most that long: a longer
   // song goes on in the next window with its state carried (TBPTT for that song only).
   void set_whole_songs(int64_t max_song_length);
+  // Data augmentation for piano rolls (width > 1): every song a lane loads is transposed by a
+  // number of semitones drawn from (seed, epoch, song) in [-max_semitones, max_semitones], within
+  // what keeps its lowest and highest sounding keys in range — a counter, not a generator, so
+  // any rank, resume or recomputation sees the same transposition. 0 turns it off.
+  void set_transposition(int64_t max_semitones, uint64_t seed);
+  // The transposition of `song` in `epoch` for a song sounding keys [low, high] of `keys`.
+  static int64_t transposition(uint64_t seed, int64_t epoch, int64_t song, int64_t max_semitones,
+                               int64_t low, int64_t high, int64_t keys);
   // True when no stream has anything left (only without shuffling: the single epoch is over).
   bool exhausted() const;
   const std::vector<StreamCursor>& cursors() const { return cursors_; }
@@ -94,8 +102,11 @@ class StreamBatcher {
   int64_t first_stream_, seq_len_;
   bool whole_songs_ = false;
   int64_t max_song_length_ = 0;
+  int64_t transpose_ = 0;
+  uint64_t transpose_seed_ = 0;
   std::vector<StreamCursor> cursors_;
   std::vector<int64_t> loaded_song_;             // song id loaded per lane, -1 none
+  std::vector<int64_t> loaded_epoch_;            // and its epoch (when transposing)
   std::vector<SongData> songs_;                  // that song's values
 };
 

@@ -21,6 +21,7 @@ struct Case {
   double dropout;
   int64_t k;
   RecurrenceKind recurrence = RecurrenceKind::kLstm;
+  HeadKind head = HeadKind::kAuto;
 };
 
 class RecomputeTest : public ::testing::TestWithParam<Case> {};
@@ -33,6 +34,8 @@ ModelConfig model_config(const Case& c) {
   mc.layers = 2;
   mc.dropout = c.dropout;
   mc.recurrence = c.recurrence;
+  mc.head = c.head;
+  if (c.head == HeadKind::kNade) mc.nade_hidden = 10;
   if (c.kind == ModelKind::kChars) mc.condition = Condition::kArtist;
   return mc;
 }
@@ -48,7 +51,7 @@ Pass run_pass(const Case& c, int64_t k) {
   torch::manual_seed(11);
   const ModelConfig mc = model_config(c);
   SequenceModel model = c.kind == ModelKind::kChars ? testing::symbol_model(mc, 20, 4)
-                                                    : testing::frame_model(mc);
+                                                    : testing::frame_model(mc, c.head);
   const int64_t T = 23, B = 3;
   WindowTensors t;
   if (c.kind == ModelKind::kPianoRoll) {
@@ -70,6 +73,8 @@ Pass run_pass(const Case& c, int64_t k) {
   dropout.layers = mc.layers;
   dropout.width = mc.hidden_size;
   dropout.p = c.dropout;
+  dropout.input_width = model->features().size();
+  dropout.input_p = c.dropout / 2;  // input dropout too when dropout is on
   model->train();
   auto [loss, next] = window_loss(*model, t, start, dropout, k);
   // The final state feeds a later window in TBPTT: make it part of the objective.
@@ -105,9 +110,11 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{ModelKind::kChars, 0.3, 1}, Case{ModelKind::kPianoRoll, 0.0, 4},
                       Case{ModelKind::kPianoRoll, 0.3, 7},
                       Case{ModelKind::kChars, 0.3, 5, RecurrenceKind::kGru},
-                      Case{ModelKind::kPianoRoll, 0.3, 4, RecurrenceKind::kGru}),
+                      Case{ModelKind::kPianoRoll, 0.3, 4, RecurrenceKind::kGru},
+                      Case{ModelKind::kPianoRoll, 0.3, 6, RecurrenceKind::kLstm, HeadKind::kNade}),
     [](const ::testing::TestParamInfo<Case>& info) {
       return name_of(info.param.kind) + "_" + name_of(info.param.recurrence) +
+             (info.param.head == HeadKind::kNade ? "_nade" : "") +
              (info.param.dropout > 0 ? "_dropout" : "_plain") + "_k" + std::to_string(info.param.k);
     });
 
@@ -119,9 +126,17 @@ TEST(RecomputeTest, DropoutOfASegmentIsThatSliceOfTheWindowsMask) {
   d.layers = 2;
   d.width = 16;
   d.p = 0.4;
+  d.input_width = 5;
+  d.input_p = 0.25;
   const auto whole = d.masks(0, 20), part = d.masks(6, 13);
-  ASSERT_EQ(part.size(), 2u);
-  for (int l = 0; l < 2; ++l) EXPECT_TRUE(torch::equal(part[l], whole[l].slice(0, 6, 13)));
+  ASSERT_EQ(part.layers.size(), 2u);
+  for (int l = 0; l < 2; ++l)
+    EXPECT_TRUE(torch::equal(part.layers[l], whole.layers[l].slice(0, 6, 13)));
+  ASSERT_TRUE(part.input.defined());
+  EXPECT_TRUE(torch::equal(part.input, whole.input.slice(0, 6, 13)));
+  EXPECT_EQ(whole.input.size(2), 5);
+  d.input_p = 0;
+  EXPECT_FALSE(d.masks(0, 4).input.defined()) << "no input mask when input dropout is off";
 }
 
 TEST(RecomputeSegmentTest, AutoIsAboutTheSquareRootAndOffOrLongerMeansNone) {

@@ -288,6 +288,26 @@ TEST_F(TrainerMpiTest, PianoRollsTrainDataParallelAndResumeExactly) {
   }
 }
 
+TEST_F(TrainerMpiTest, NadePianoRollsWithTranspositionAreDataParallel) {
+  MpiCommunicator world, self(MPI_COMM_SELF);
+  auto nade_config = [&](const std::string& name) {
+    Config c = config(name, 0.3);
+    c.model.kind = ModelKind::kPianoRoll;
+    c.model.head = HeadKind::kNade;
+    c.model.nade_hidden = 12;
+    c.model.input_dropout = 0.1;
+    c.train.transpose = 3;
+    c.data.path = dir_ + "/fixture-rolls.h5";
+    return c;
+  };
+  const std::vector<double> two = run(nade_config("nade2"), world);
+  const std::vector<double> one = run(nade_config("nade1-r" + std::to_string(world.rank())), self);
+  if (world.rank() == 0) {
+    EXPECT_EQ(two.size(), 10u);
+    expect_close(two, one, 1e-5);
+  }
+}
+
 TEST_F(TrainerMpiTest, PatienceEndsARunThatStopsImprovingAndSaysWhy) {
   // A learning rate far too high: after the first validation the valid loss only gets worse,
   // so with patience 2 the run ends at the third validation, long before train.steps.

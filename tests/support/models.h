@@ -18,9 +18,11 @@ inline SequenceModel symbol_model(const ModelConfig& mc, int64_t symbols, int64_
                      HeadKind::kSoftmax, symbols);
 }
 
-// A piano-roll model with the independent head (as the piano-roll task builds it).
-inline SequenceModel frame_model(const ModelConfig& mc) {
-  return build_model(mc, make_frame_features(kKeys, mc.embedding_size), HeadKind::kIndependent, kKeys);
+// A piano-roll model, with the independent head unless told otherwise (as the piano-roll task
+// builds it).
+inline SequenceModel frame_model(const ModelConfig& mc, HeadKind head = HeadKind::kIndependent) {
+  if (head == HeadKind::kAuto) head = HeadKind::kIndependent;
+  return build_model(mc, make_frame_features(kKeys, mc.embedding_size), head, kKeys);
 }
 
 }  // namespace chorus::testing

@@ -53,6 +53,10 @@ Config all_changed() {
   c.model.layers = 3;
   c.model.recurrence = RecurrenceKind::kGru;
   c.model.lstm_impl = LstmImpl::kTorch;
+  c.model.head = HeadKind::kNade;
+  c.model.nade_hidden = 77;
+  c.model.input_dropout = 0.05;
+  c.train.transpose = 5;
   c.model.dropout = 0.1;
   c.model.condition = Condition::kArtist;
   c.model.artist_embedding_size = 5;
@@ -105,7 +109,7 @@ TEST(Config, Defaults) {
   EXPECT_DOUBLE_EQ(parsed.sample.temperature, 0.8);
 
   const auto rows = config_rows(parsed);
-  ASSERT_EQ(rows.size(), 48u);  // one per field of config.h
+  ASSERT_EQ(rows.size(), 52u);  // one per field of config.h
   EXPECT_EQ(rows.front(), (std::pair<std::string, std::string>{"run.dir", "checkpoints/run"}));
   EXPECT_EQ(rows.back().first, "dist.backend");
   EXPECT_EQ(parsed.train.device, DeviceChoice::kAuto);
@@ -204,7 +208,9 @@ TEST(Config, EqualityAndOverridesCoverEveryField) {
     const std::string quoted = std::isdigit(static_cast<unsigned char>(value[0])) ? value
                                                                                   : "'" + value + "'";
     Config changed;
-    ASSERT_NO_THROW(changed = parse_config(yaml, "base", {key + "=" + quoted})) << key;
+    std::vector<std::string> overrides = {key + "=" + quoted};
+    if (key == "model.head") overrides.push_back("model.nade_hidden=0");  // it goes with nade only
+    ASSERT_NO_THROW(changed = parse_config(yaml, "base", overrides)) << key;
     EXPECT_FALSE(changed == base) << key;
     const auto rows = config_rows(changed);
     EXPECT_NE(std::find(rows.begin(), rows.end(), std::make_pair(key, value)), rows.end()) << key;
@@ -312,6 +318,17 @@ TEST(Config, TheFusedLstmIsRefusedWhereItCannotRun) {
             std::string::npos);
   // auto goes with anything: it resolves per device and precision.
   EXPECT_EQ(error_of(kMinimal, {"model.recurrence=gru", "train.precision=bf16"}), "<no error>");
+}
+
+TEST(Config, NadeHiddenGoesWithTheNadeHead) {
+  EXPECT_EQ(error_of(kMinimal, {"model.head=nade", "model.nade_hidden=64"}), "<no error>");
+  EXPECT_EQ(error_of(kMinimal, {"model.nade_hidden=64"}),
+            "--set: model.nade_hidden: it sizes the NADE head, but model.head is 'auto' (set "
+            "model.head: nade, or remove it)");
+  ModelConfig mc;
+  EXPECT_EQ(nade_hidden_units(mc), kDefaultNadeHidden);
+  mc.nade_hidden = 9;
+  EXPECT_EQ(nade_hidden_units(mc), 9);
 }
 
 TEST(Config, TheTableSaysWhichKeysAResumeMayNotChange) {

@@ -256,5 +256,59 @@ TEST(PianoRollStreamsTest, FramesArePredictedFromTheFrameBeforeStartingFromSilen
   std::filesystem::remove_all(dir);
 }
 
+TEST(TranspositionTest, ACounterKeepsKeysInRangeAndVariesBySongAndEpoch) {
+  // A song sounding keys 10..80 of 88 may move down 10 and up 7, at most N.
+  std::set<int64_t> seen;
+  for (int64_t song = 0; song < 200; ++song) {
+    const int64_t shift = StreamBatcher::transposition(9, 0, song, 12, 10, 80, kKeys);
+    EXPECT_GE(shift, -10);
+    EXPECT_LE(shift, 7);
+    EXPECT_EQ(shift, StreamBatcher::transposition(9, 0, song, 12, 10, 80, kKeys)) << "a counter";
+    seen.insert(shift);
+  }
+  EXPECT_EQ(seen.size(), 18u) << "every shift in [-10, 7] occurs";
+  int differ = 0;
+  for (int64_t song = 0; song < 50; ++song)
+    differ += StreamBatcher::transposition(9, 0, song, 3, 10, 80, kKeys) !=
+              StreamBatcher::transposition(9, 1, song, 3, 10, 80, kKeys);
+  EXPECT_GT(differ, 20) << "another epoch draws again";
+  EXPECT_EQ(StreamBatcher::transposition(9, 0, 1, 0, 10, 80, kKeys), 0) << "off";
+  EXPECT_EQ(StreamBatcher::transposition(9, 0, 1, 5, kKeys, -1, kKeys), 0) << "a silent song";
+}
+
+TEST(TranspositionTest, TrainingWindowsAreTransposedAndRestoredExactly) {
+  const std::string dir = testing::make_temp_dir("transpose");
+  const std::string path = testing::write_fixture_pianoroll(dir, /*songs=*/6, /*valid_songs=*/1);
+  {
+    PianoRollReader corpus(path);
+    const SplitIndex& index = corpus.split("train");
+    const int64_t G = 2, T = 16;
+    auto batcher = [&] {
+      StreamBatcher b(corpus, "train", SongSchedule(index.songs(), G, 3, true), 0, G, T);
+      b.set_transposition(4, 77);
+      return b;
+    };
+    StreamBatcher plain(corpus, "train", SongSchedule(index.songs(), G, 3, true), 0, G, T);
+    StreamBatcher a = batcher();
+    int64_t moved = 0, notes = 0, windows = 0;
+    for (; windows < 40; ++windows) {
+      const Window wa = a.next(), wp = plain.next();
+      ASSERT_EQ(wa.mask, wp.mask) << "the same songs and lengths";
+      int64_t on_a = 0, on_p = 0;
+      for (int64_t v : wa.targets) on_a += v;
+      for (int64_t v : wp.targets) on_p += v;
+      EXPECT_EQ(on_a, on_p) << "a transposition moves notes, it neither adds nor drops any";
+      moved += wa.targets != wp.targets;
+      notes += on_p;
+    }
+    EXPECT_GT(moved, windows / 2) << "most windows are transposed";
+    // Cursors restore the same transposed windows (exact resume).
+    StreamBatcher b = batcher();
+    b.set_cursors(a.cursors());
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(a.next().inputs, b.next().inputs) << i;
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace chorus

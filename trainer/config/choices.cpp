@@ -23,7 +23,7 @@ CHORUS_CHOICES(Precision, "fp32", "bf16")
 CHORUS_CHOICES(Schedule, "constant", "warmup", "cosine")
 CHORUS_CHOICES(SampleMethod, "multinomial", "gumbel", "argmax")
 CHORUS_CHOICES(Backend, "auto", "mpi", "nccl")
-CHORUS_CHOICES(HeadKind, "softmax", "independent")
+CHORUS_CHOICES(HeadKind, "auto", "softmax", "independent", "nade")
 CHORUS_CHOICES(BaselineModel, "uniform", "unigram", "bigram", "ngram")
 #undef CHORUS_CHOICES
 

@@ -71,7 +71,10 @@ const std::vector<Field>& fields() {
       make_field(CHORUS_FIELD(model, layers), Rule::kPositive, kFixed),
       make_field(CHORUS_FIELD(model, recurrence), Rule::kAny, kFixed),
       make_field(CHORUS_FIELD(model, lstm_impl)),
+      make_field(CHORUS_FIELD(model, head), Rule::kAny, kFixed),
+      make_field(CHORUS_FIELD(model, nade_hidden), Rule::kNonNegative, kFixed),
       make_field(CHORUS_FIELD(model, dropout), Rule::kUnitInterval),
+      make_field(CHORUS_FIELD(model, input_dropout), Rule::kUnitInterval),
       make_field(CHORUS_FIELD(model, condition), Rule::kAny, kFixed),
       make_field(CHORUS_FIELD(model, artist_embedding_size), Rule::kPositive, kFixed),
       make_field(CHORUS_FIELD(train, batch_size), Rule::kPositive, kFixed),
@@ -83,6 +86,7 @@ const std::vector<Field>& fields() {
       make_field(CHORUS_FIELD(train, recompute_every)),
       make_field(CHORUS_FIELD(train, max_song_length), Rule::kNonNegative),
       make_field(CHORUS_FIELD(train, patience), Rule::kNonNegative),
+      make_field(CHORUS_FIELD(train, transpose), Rule::kNonNegative),
       make_field(CHORUS_FIELD(train, max_bad_steps), Rule::kNonNegative),
       make_field(CHORUS_FIELD(train, device)),
       make_field(CHORUS_FIELD(train, precision)),
@@ -209,6 +213,10 @@ std::vector<std::pair<std::string, std::string>> combination_problems(const Conf
     problems.emplace_back("model.lstm_impl",
                           "model.lstm_impl: 'fused' is the CPU layer; train.device is 'cuda' "
                           "(auto picks cuDNN's LSTM there)");
+  if (c.model.nade_hidden != 0 && c.model.head != HeadKind::kNade)
+    problems.emplace_back("model.nade_hidden",
+                          "model.nade_hidden: it sizes the NADE head, but model.head is '" +
+                              name_of(c.model.head) + "' (set model.head: nade, or remove it)");
   return problems;
 }
 

@@ -22,7 +22,7 @@ enum class Precision { kFp32, kBf16 };                  // "fp32" | "bf16"
 enum class Schedule { kConstant, kWarmup, kCosine };    // "constant" | "warmup" | "cosine"
 enum class SampleMethod { kMultinomial, kGumbel, kArgmax };  // "multinomial" | "gumbel" | "argmax"
 enum class Backend { kAuto, kMpi, kNccl };              // "auto" | "mpi" | "nccl"
-enum class HeadKind { kSoftmax, kIndependent };       // "softmax" | "independent"
+enum class HeadKind { kAuto, kSoftmax, kIndependent, kNade };  // "auto" | "softmax" | "independent" | "nade"
 enum class BaselineModel { kUniform, kUnigram, kBigram, kNgram };  // "uniform" | ... | "ngram"
 
 // The names of E's choices, in enum order (trainer/config/choices.cpp).
@@ -131,10 +131,26 @@ struct ModelConfig {
                                         // CPU in fp32, else torch). The same parameters either
                                         // way, so it may change on resume. fused needs
                                         // recurrence lstm, the CPU and fp32.
+  HeadKind head = HeadKind::kAuto;      // the output: auto (the data's own: softmax for lyrics,
+                                        // independent for piano rolls) | softmax | independent
+                                        // (a sigmoid per key) | nade (piano rolls: a joint
+                                        // distribution over the keys of a frame, RNN-NADE)
+  int64_t nade_hidden = 0;              // hidden units of the NADE head; 0 = kDefaultNadeHidden.
+                                        // Only with head: nade
   double dropout = 0.0;                 // in [0, 1): after each layer, masks per DESIGN.md
+  double input_dropout = 0.0;           // in [0, 1): on the features (the recurrence's input),
+                                        // masks drawn like the layers' (DESIGN.md)
   Condition condition = Condition::kNone;  // artist: an artist vector joined to every input
   int64_t artist_embedding_size = 32;   // width of the artist vector (condition: artist)
 };
+
+// The NADE head's hidden units when model.nade_hidden is 0: the order of the RNN-NADE paper's
+// (Boulanger-Lewandowski et al. 2012 use 150 for the NADE of their RNN-NADE); its [T, B, 88, N]
+// activations stay about 160 MB for a window of 100 frames x 32 streams.
+inline constexpr int64_t kDefaultNadeHidden = 150;
+inline int64_t nade_hidden_units(const ModelConfig& model) {
+  return model.nade_hidden > 0 ? model.nade_hidden : kDefaultNadeHidden;
+}
 
 struct TrainConfig {
   int64_t batch_size = 32;              // global number of streams; divisible by the rank count
@@ -151,6 +167,9 @@ struct TrainConfig {
                                         // pieces with its state carried; 0 = no cap
   int64_t patience = 0;                 // early stopping: end the run after this many validations
                                         // in a row without a better valid loss; 0 = off
+  int64_t transpose = 0;                // piano rolls: each training song is transposed by a
+                                        // random number of semitones in [-N, N], keys kept in
+                                        // range, drawn from (seed, epoch, song); 0 = off
   int64_t max_bad_steps = 5;            // a step whose loss or gradient norm is not finite is
                                         // skipped (no update, state reset); more than this many
                                         // in a row end the run (exit 1, checkpoints untouched)

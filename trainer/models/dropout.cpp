@@ -33,11 +33,14 @@ torch::Tensor dropout_mask(uint64_t seed, int64_t window, const std::vector<int6
   return mask;
 }
 
-std::vector<torch::Tensor> WindowDropout::masks(int64_t begin, int64_t end) const {
-  std::vector<torch::Tensor> out;
+DropoutMasks WindowDropout::masks(int64_t begin, int64_t end) const {
+  DropoutMasks out;
+  if (input_p > 0 && input_width > 0)
+    out.input = dropout_mask(seed, window, stream_ids, /*layer=*/-1, end - begin, input_width,
+                             input_p, begin);
   if (!active()) return out;
   for (int64_t l = 0; l < layers; ++l)
-    out.push_back(dropout_mask(seed, window, stream_ids, l, end - begin, width, p, begin));
+    out.layers.push_back(dropout_mask(seed, window, stream_ids, l, end - begin, width, p, begin));
   return out;
 }
 

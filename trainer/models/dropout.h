@@ -17,16 +17,24 @@ torch::Tensor dropout_mask(uint64_t seed, int64_t window, const std::vector<int6
                            int64_t layer, int64_t seq_len, int64_t width, double p,
                            int64_t first_position = 0);
 
-// The dropout of one training window: masks for any range of its positions, one per layer.
+// The masks of a range of a window's positions: on the recurrence's input (undefined when off)
+// and after each layer (empty when off).
+struct DropoutMasks {
+  torch::Tensor input;                // [T, B, input_width]
+  std::vector<torch::Tensor> layers;  // one [T, B, width] per layer
+};
+
+// The dropout of one training window: masks for any range of its positions.
 struct WindowDropout {
   uint64_t seed = 0;
   int64_t window = 0;
   std::vector<int64_t> stream_ids;
   int64_t layers = 0, width = 0;
-  double p = 0;
+  double p = 0;                       // after each layer (model.dropout)
+  int64_t input_width = 0;
+  double input_p = 0;                 // on the input (model.input_dropout): "layer" -1 of the hash
   bool active() const { return p > 0 && layers > 0; }
-  // One [end - begin, B, width] mask per layer; empty when inactive.
-  std::vector<torch::Tensor> masks(int64_t begin, int64_t end) const;
+  DropoutMasks masks(int64_t begin, int64_t end) const;
 };
 
 }  // namespace chorus

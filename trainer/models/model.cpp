@@ -40,10 +40,11 @@ SequenceModelImpl::SequenceModelImpl(ModelConfig config, std::shared_ptr<Feature
 }
 
 torch::Tensor SequenceModelImpl::top(const torch::Tensor& inputs, const torch::Tensor& artist,
-                                     const RecurrentState& state,
-                                     const std::vector<torch::Tensor>& dropout_masks,
+                                     const RecurrentState& state, const DropoutMasks& masks,
                                      RecurrentState* next) {
-  return recurrence_->forward(features_->forward(inputs, artist), state, dropout_masks, next);
+  torch::Tensor x = features_->forward(inputs, artist);
+  if (masks.input.defined()) x = x * masks.input.to(x.device());
+  return recurrence_->forward(x, state, masks.layers, next);
 }
 
 void SequenceModelImpl::save(torch::serialize::OutputArchive& archive) const {

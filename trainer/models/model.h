@@ -11,6 +11,7 @@
 
 #include "data/streams.h"
 #include "trainer/config/config.h"
+#include "trainer/models/dropout.h"
 #include "trainer/models/features.h"
 #include "trainer/models/head.h"
 #include "trainer/models/recurrence.h"
@@ -31,10 +32,9 @@ class SequenceModelImpl : public torch::nn::Module {
                     std::shared_ptr<RecurrenceImpl> recurrence, std::shared_ptr<HeadImpl> head);
 
   // The top layer's output [T, B, H] for `inputs` (as WindowTensors) from `state`; *next gets the
-  // state after the last position. dropout_masks: one [T, B, H] mask per layer, or none.
+  // state after the last position. masks: on the features and after each layer, or none ({}).
   torch::Tensor top(const torch::Tensor& inputs, const torch::Tensor& artist,
-                    const RecurrentState& state, const std::vector<torch::Tensor>& dropout_masks,
-                    RecurrentState* next);
+                    const RecurrentState& state, const DropoutMasks& masks, RecurrentState* next);
   // Sum over counted positions of the loss in nats (the head's).
   torch::Tensor loss_sum(const torch::Tensor& top, const torch::Tensor& targets,
                          const torch::Tensor& mask) {

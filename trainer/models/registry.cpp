@@ -14,6 +14,7 @@ std::shared_ptr<RecurrenceImpl> make_lstm_stack(int64_t input_size, const ModelC
 std::shared_ptr<RecurrenceImpl> make_gru_stack(int64_t input_size, const ModelConfig& config);
 std::shared_ptr<HeadImpl> make_softmax_head(int64_t hidden, int64_t outputs, const ModelConfig&);
 std::shared_ptr<HeadImpl> make_independent_head(int64_t hidden, int64_t outputs, const ModelConfig&);
+std::shared_ptr<HeadImpl> make_nade_head(int64_t hidden, int64_t outputs, const ModelConfig&);
 
 namespace {
 
@@ -25,6 +26,7 @@ const std::map<RecurrenceKind, RecurrenceFactory> kRecurrences = {
 const std::map<HeadKind, HeadFactory> kHeads = {
     {HeadKind::kSoftmax, &make_softmax_head},
     {HeadKind::kIndependent, &make_independent_head},
+    {HeadKind::kNade, &make_nade_head},
 };
 
 template <class Table, class Kind>

@@ -59,6 +59,7 @@ Trainer::Trainer(Config config, const Task& task, Communicator& comm, std::ostre
       SongSchedule(train.songs(), G, config_.run.seed, /*shuffle=*/true),
       /*first_stream=*/comm_.rank() * per_rank, /*num_streams=*/per_rank, config_.train.seq_len);
   if (config_.train.bptt == Bptt::kFull) batcher_->set_whole_songs(config_.train.max_song_length);
+  if (config_.train.transpose > 0) batcher_->set_transposition(config_.train.transpose, config_.run.seed);
   state_ = model_->zero_state(per_rank, placement_.device);
   if (!reducer_) reducer_ = make_gradient_reducer(placement_, comm_, config_.dist.timeout_s);
 }
@@ -80,6 +81,8 @@ WindowDropout Trainer::dropout_for(const Window& window, int64_t window_index) c
   d.layers = config_.model.layers;
   d.width = config_.model.hidden_size;
   d.p = config_.model.dropout;
+  d.input_width = model_->features().size();
+  d.input_p = config_.model.input_dropout;
   return d;
 }
 

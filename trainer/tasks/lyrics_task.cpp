@@ -42,6 +42,12 @@ class LyricsTask : public Task {
                        "piano rolls)");
     if (config.model.condition == Condition::kArtist && artists_.empty())
       throw InputError(path_ + ": model.condition is 'artist' but the corpus has no artists");
+    if (config.model.head != HeadKind::kAuto && config.model.head != HeadKind::kSoftmax)
+      throw InputError(path_ + ": model.head is '" + name_of(config.model.head) +
+                       "', an output for piano rolls; a lyrics model's head is softmax (or auto)");
+    if (config.train.transpose != 0)
+      throw InputError(path_ + ": train.transpose shifts the keys of piano rolls; this is a "
+                       "lyrics corpus (set it to 0)");
   }
 
   SequenceModel build_model(const ModelConfig& config) const override {

@@ -56,11 +56,15 @@ class PianoRollTask : public Task {
                        "piano rolls)");
     if (config.model.condition != Condition::kNone)
       throw InputError("model.condition must be 'none' for model.kind pianoroll");
+    if (config.model.head == HeadKind::kSoftmax)
+      throw InputError(path_ + ": model.head is 'softmax', an output over symbols; a piano-roll "
+                       "model's head is independent or nade");
   }
 
   SequenceModel build_model(const ModelConfig& config) const override {
-    return chorus::build_model(config, make_frame_features(kKeys, config.embedding_size),
-                               HeadKind::kIndependent, kKeys);
+    const HeadKind head = config.head == HeadKind::kAuto ? HeadKind::kIndependent : config.head;
+    return chorus::build_model(config, make_frame_features(kKeys, config.embedding_size), head,
+                               kKeys);
   }
 
   // The prime followed by `length` sampled frames.
