@@ -35,6 +35,14 @@ expect_exit 2 "dist.backend is 'nccl' but this rank trains on the CPU" -- smoke 
   --set run.dir="$WORK/gpu" --set train.device=cpu --set dist.backend=nccl
 [[ ! -e $WORK/gpu/checkpoints ]] || fail "a refused run left checkpoints"
 
+step "a head or an LSTM implementation that does not fit: refused naming the key"
+expect_exit 2 "model.head is 'nade'" -- smoke "${base[@]}" --set run.dir="$WORK/nade" --set model.head=nade
+expect_exit 2 "model.nade_hidden" -- smoke "${base[@]}" --set run.dir="$WORK/nade" --set model.nade_hidden=64
+expect_exit 2 "model.lstm_impl: 'fused' is an LSTM implementation" -- smoke "${base[@]}" \
+  --set run.dir="$WORK/nade" --set model.recurrence=gru --set model.lstm_impl=fused
+expect_exit 2 "train.transpose" -- smoke "${base[@]}" --set run.dir="$WORK/nade" --set train.transpose=2
+[[ ! -e $WORK/nade/checkpoints ]] || fail "a refused run left checkpoints"
+
 step "malformed CSV: unterminated quote names the line; no output left"
 printf 'artist,song,link,text\r\nA,B,/l,"fine"\r\nA,C,/l,"never closed\nmore\n' > "$WORK/broken.csv"
 expect_exit 2 "broken.csv:3" -- "$CHORUS" prepare lyrics --input "$WORK/broken.csv" --output "$WORK/broken.h5"

@@ -106,15 +106,17 @@ if [[ $record == 1 ]]; then
   done
 fi
 for r in old_artist old_roll; do
-  [[ -d $GOLD/old/$r ]] || fail "$GOLD/old/$r is missing (record with GOLDEN_RECORD=1)"
+  [[ -f $GOLD/old/$r/checkpoints/step-00000006/model.pt ]] ||
+    fail "$GOLD/old/$r/checkpoints/step-00000006/model.pt is missing (record with GOLDEN_RECORD=1)"
   rm -rf "runs/$r" && cp -r "$GOLD/old/$r" "runs/$r"
 done
 run old_artist 1 --set model.condition=artist --set model.dropout=0.1 --resume
 run old_roll 2 "${roll[@]}" --set model.dropout=0.2 --resume
 put old_sample "$(jq -Rs . < <("$CHORUS" sample --checkpoint "$GOLD/old/old_artist" \
   --artist "Artist 1" --seed 4 --length 50 2>/dev/null))"
-put old_eval "$("$CHORUS" eval --checkpoint "$GOLD/old/old_roll" --data roll.h5 2>/dev/null |
-  jq -c '{loss, nll_per_frame, symbols, songs}')"
+old_eval=$("$CHORUS" eval --checkpoint "$GOLD/old/old_roll" --data roll.h5 2>eval.err) ||
+  fail "chorus eval of the old piano-roll checkpoint: $(cat eval.err)"
+put old_eval "$(jq -c '{loss, nll_per_frame, symbols, songs}' <<<"$old_eval")"
 
 # The fused LSTM (model.lstm_impl: fused) on the same training runs: every step's loss and
 # gradient norm within relative 1e-5 of the recorded ones (torch::nn::LSTM's).

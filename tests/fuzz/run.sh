@@ -50,7 +50,7 @@ build_and_seed() {  # target -> sources and seeds
       fi ;;
     config)
       "$clang" "${flags[@]}" "$src/tests/fuzz/config_fuzz.cpp" "$src/trainer/config/config.cpp" \
-        -lyaml-cpp -o "$work/$t"
+        "$src/trainer/config/choices.cpp" "$src/trainer/config/yaml_values.cpp" -lyaml-cpp -o "$work/$t"
       cp "$src"/configs/*.yaml "$seeds/" ;;
     *) echo "unknown fuzz target $t" >&2; exit 2 ;;
   esac

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -145,6 +146,33 @@ TEST(FusedLstmWorkspaceTest, ABufferIsHandedOutAgainOnlyWhenFree) {
   const void* second = c.data_ptr();
   c.reset();
   EXPECT_EQ(ws.get(0, {4, 8}).data_ptr(), second) << "a free buffer is reused";
+}
+
+// Evaluation without a graph (windows carried over each other) gives torch's figures.
+TEST(FusedEvaluationTest, ValidationEqualsTorchsWithTheStateCarried) {
+  const std::string dir = testing::make_temp_dir("fusedeval");
+  const auto task = open_task(testing::write_fixture_corpus(dir, 4, 5));
+  ModelConfig mc;
+  mc.embedding_size = 8;
+  mc.hidden_size = 40;
+  mc.layers = 2;
+  mc.lstm_impl = LstmImpl::kTorch;
+  torch::manual_seed(6);
+  SequenceModel reference = task->build_model(mc);
+  mc.lstm_impl = LstmImpl::kFused;
+  torch::manual_seed(6);
+  SequenceModel fused = task->build_model(mc);
+  LocalCommunicator comm;
+  Evaluator evaluator(*task, comm);
+  for (int64_t window : {7, 128}) {
+    EvalRequest request;
+    request.window = window;
+    request.batch_size = 3;
+    const EvalResult a = evaluator.run(*fused, "valid", request), b = evaluator.run(*reference, "valid", request);
+    EXPECT_EQ(a.count, b.count);
+    EXPECT_NEAR(a.loss(), b.loss(), 1e-6 * b.loss()) << "window " << window;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // Whole runs at a constant learning rate: fused and torch agree step by step.

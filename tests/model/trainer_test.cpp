@@ -22,6 +22,22 @@ namespace chorus {
 namespace {
 namespace fs = std::filesystem;
 
+// Train losses of a whole run (Trainer::train on `comm`), from metrics.jsonl.
+std::vector<double> run_losses(const Config& c, Communicator& comm, bool resume = false) {
+  const auto task = open_task(c.data.path);
+  std::ostringstream log;
+  Trainer trainer(c, *task, comm, log);
+  trainer.start(resume);
+  EXPECT_EQ(trainer.train(nlohmann::json::object()), 0) << log.str();
+  std::vector<double> losses;
+  std::ifstream in(c.run.dir + "/metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    const auto j = nlohmann::json::parse(line);
+    if (j.at("split") == "train") losses.push_back(j.at("loss").get<double>());
+  }
+  return losses;
+}
+
 class TrainerTest : public testing::TempDirTest,
                     public ::testing::WithParamInterface<RecurrenceKind> {
  protected:
@@ -46,20 +62,8 @@ class TrainerTest : public testing::TempDirTest,
     return c;
   }
 
-  // Train losses of a whole run (Trainer::train), from metrics.jsonl.
   std::vector<double> run(const Config& c, bool resume = false) {
-    const auto task = open_task(c.data.path);
-    std::ostringstream log;
-    Trainer trainer(c, *task, comm_, log);
-    trainer.start(resume);
-    EXPECT_EQ(trainer.train(nlohmann::json::object()), 0) << log.str();
-    std::vector<double> losses;
-    std::ifstream in(c.run.dir + "/metrics.jsonl");
-    for (std::string line; std::getline(in, line);) {
-      const auto j = nlohmann::json::parse(line);
-      if (j.at("split") == "train") losses.push_back(j.at("loss").get<double>());
-    }
-    return losses;
+    return run_losses(c, comm_, resume);
   }
 
   void SetUp() override {
@@ -144,18 +148,7 @@ class PianoRollTrainerTest : public testing::TempDirTest {
     return c;
   }
   std::vector<double> run(const Config& c, bool resume = false) {
-    const auto task = open_task(c.data.path);
-    std::ostringstream log;
-    Trainer trainer(c, *task, comm_, log);
-    trainer.start(resume);
-    EXPECT_EQ(trainer.train(nlohmann::json::object()), 0) << log.str();
-    std::vector<double> losses;
-    std::ifstream in(c.run.dir + "/metrics.jsonl");
-    for (std::string line; std::getline(in, line);) {
-      const auto j = nlohmann::json::parse(line);
-      if (j.at("split") == "train") losses.push_back(j.at("loss").get<double>());
-    }
-    return losses;
+    return run_losses(c, comm_, resume);
   }
   void SetUp() override {
     TempDirTest::SetUp();
