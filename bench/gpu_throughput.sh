@@ -3,7 +3,7 @@
 # dropout 0) at batch 64, 128 and 256, in fp32 and bf16 (autocast), in Chorus
 # (build-gpu/chorus train --set train.device=cuda) and in the same step in this machine's PyTorch
 # (bench/reference_step.py --device cuda); and the Nottingham piano-roll model (configs/
-# nottingham.yaml: 2 x 512, seq_len 100, dropout 0.3) in Chorus, in frames/s.
+# nottingham-independent.yaml: 2 x 512, seq_len 100, dropout 0.3) in Chorus, in frames/s.
 # Runs are interleaved (every configuration once, then again) so that drift hits all of them;
 # the table reports medians and the ratio Chorus / Python. Run it on the GPU machine after
 # cluster/gpu/prepare.sh; see cluster/gpu/README.md and bench/README.md.
@@ -218,7 +218,7 @@ run_chorus() {  # model precision batch rep
   if [[ $model == lyrics ]]; then
     cmd+=("$REPO/configs/lyrics.yaml" "${COMMON[@]}" "${LYRICS[@]}")
   else
-    cmd+=("$REPO/configs/nottingham.yaml" "${COMMON[@]}" --set "data.path=$NOTT_H5")
+    cmd+=("$REPO/configs/nottingham-independent.yaml" "${COMMON[@]}" --set "data.path=$NOTT_H5")
   fi
   cmd+=(--set "run.dir=$dir" --set "train.precision=$precision" --set "train.batch_size=$batch")
   echo "${cmd[*]}" > "$log"
@@ -315,7 +315,7 @@ for b in batches.split():
             "%.2fx" % (mc / mp) if py else "-", "%.0f%%" % (100 * share) if py else "-"))
 if nott_batches.split():
     print()
-    print("%-18s %15s   (configs/nottingham.yaml: 2 x 512, seq_len 100, dropout 0.3)"
+    print("%-18s %15s   (configs/nottingham-independent.yaml: 2 x 512, seq_len 100, dropout 0.3)"
           % ("Nottingham", "Chorus frames/s"))
     for b in nott_batches.split():
         for p in precisions.split():

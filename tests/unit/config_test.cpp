@@ -138,7 +138,9 @@ TEST(Config, ShippedConfigsParse) {
     names.push_back(entry.path().filename().string());
     EXPECT_NO_THROW(load_config(entry.path().string(), {})) << entry.path();
   }
-  for (const char* name : {"lyrics.yaml", "lyrics-by-artist.yaml", "nottingham.yaml", "demo.yaml", "smoke.yaml"})
+  for (const char* name : {"lyrics.yaml", "lyrics-by-artist.yaml", "nottingham.yaml",
+                           "nottingham-independent.yaml", "musedata.yaml", "piano-midi.yaml",
+                           "demo.yaml", "smoke.yaml"})
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
 }
 
@@ -172,6 +174,15 @@ TEST(Config, ShippedConfigsHoldTheStudySettings) {
   const Config nottingham = load_config((dir / "nottingham.yaml").string(), {});
   EXPECT_EQ(nottingham.model.kind, ModelKind::kPianoRoll);
   EXPECT_EQ(nottingham.eval.max_symbols, 0);
+  EXPECT_EQ(nottingham.model.head, HeadKind::kNade);
+  // The study's piano-roll model is the same recipe with a sigmoid per key.
+  Config independent = load_config((dir / "nottingham-independent.yaml").string(), {});
+  EXPECT_EQ(independent.model.head, HeadKind::kIndependent);
+  EXPECT_EQ(independent.run.dir, "checkpoints/nottingham-independent");
+  independent.model.head = nottingham.model.head;
+  independent.model.nade_hidden = nottingham.model.nade_hidden;
+  independent.run.dir = nottingham.run.dir;
+  EXPECT_TRUE(independent == nottingham) << to_yaml(independent) << "\nvs\n" << to_yaml(nottingham);
   EXPECT_EQ(demo.data.path, "checkpoints/demo/songs-poems.h5");
   const Config smoke = load_config((dir / "smoke.yaml").string(), {});
   EXPECT_EQ(smoke.model.layers, 1);
