@@ -1,6 +1,6 @@
 // Training on CUDA against the CPU: the same steps give the same losses and parameters (relative
 // 1e-4, TF32 off), NCCL and MPI backends and gradient checkpointing agree, checkpoints move GPU -> CPU -> GPU, and bf16
-// autocast trains. Skips, saying why, where LibTorch sees no GPU (Debian's LibTorch is CPU-only).
+// autocast trains; the GRU and the piano-roll NADE head likewise. Skips, saying why, where LibTorch sees no GPU (Debian's LibTorch is CPU-only).
 #include <mpi.h>
 
 #include <gtest/gtest.h>
@@ -32,6 +32,7 @@ class CudaTrainerTest : public ::testing::Test {
     allow_tf32(false);
     dir_ = testing::make_temp_dir("gpu");
     testing::write_fixture_corpus(dir_, /*songs=*/16, /*valid_songs=*/3);
+    testing::write_fixture_pianoroll(dir_, /*songs=*/12, /*valid_songs=*/3);
   }
   void TearDown() override {
     if (!dir_.empty()) fs::remove_all(dir_);
@@ -54,6 +55,17 @@ class CudaTrainerTest : public ::testing::Test {
     c.checkpoint.every = 3;
     c.checkpoint.keep = 5;
     c.log.every = 1;
+    return c;
+  }
+
+  // The piano-roll model with the NADE head (and input dropout) on the same small scale.
+  Config nade_config(const std::string& name) const {
+    Config c = config(name);
+    c.data.path = dir_ + "/fixture-rolls.h5";
+    c.model.kind = ModelKind::kPianoRoll;
+    c.model.head = HeadKind::kNade;
+    c.model.nade_hidden = 24;
+    c.model.input_dropout = 0.1;
     return c;
   }
 
@@ -105,6 +117,23 @@ TEST_F(CudaTrainerTest, StepsOnCudaMatchTheCpu) {
   EXPECT_TRUE(torch::allclose(mpi_params, cpu_params, 1e-4, 1e-5));
 }
 
+TEST_F(CudaTrainerTest, TheGruAndTheNadeHeadOnCudaMatchTheCpu) {
+  Config gru = config("gru-cpu");
+  gru.model.recurrence = RecurrenceKind::kGru;
+  const auto gru_cpu = train(gru, Placement{}, 6, false);
+  gru.run.dir = dir_ + "/gru-gpu";
+  expect_close(train(gru, cuda(Backend::kNccl), 6, false), gru_cpu, 1e-4);
+
+  torch::Tensor cpu_params, gpu_params;
+  const auto nade_cpu = train(nade_config("nade-cpu"), Placement{}, 6, false, &cpu_params);
+  const auto nade_gpu = train(nade_config("nade-gpu"), cuda(Backend::kNccl), 6, false, &gpu_params);
+  expect_close(nade_gpu, nade_cpu, 1e-4);
+  EXPECT_TRUE(torch::allclose(gpu_params, cpu_params, 1e-4, 1e-5));
+  Config recomputed = nade_config("nade-recompute");
+  recomputed.train.recompute_every = RecomputeEvery{false, 4};
+  expect_close(train(recomputed, cuda(Backend::kNccl), 6, false), nade_cpu, 1e-4);
+}
+
 TEST_F(CudaTrainerTest, CheckpointsMoveBetweenGpuAndCpu) {
   const auto gpu_run = train(config("gpu"), cuda(Backend::kNccl), 6, false);
   // GPU checkpoint of step 3 -> resumed on the CPU -> its step-6 checkpoint -> resumed on the GPU.
@@ -135,6 +164,13 @@ TEST_F(CudaTrainerTest, Bf16AutocastTrainsCloseToFp32) {
   expect_close(low, full, 2e-2);
   EXPECT_NE(low, full) << "bf16 gave fp32's losses exactly: autocast did not run";
   EXPECT_EQ(params.scalar_type(), torch::kFloat32);
+
+  Config nade_bf16 = nade_config("nade-bf16");
+  nade_bf16.train.precision = Precision::kBf16;
+  const auto nade_low = train(nade_bf16, cuda(Backend::kNccl), 6, false);
+  const auto nade_full = train(nade_config("nade-fp32"), cuda(Backend::kNccl), 6, false);
+  expect_close(nade_low, nade_full, 2e-2);
+  EXPECT_NE(nade_low, nade_full) << "bf16 gave fp32's NADE losses exactly: autocast did not run";
 }
 
 }  // namespace

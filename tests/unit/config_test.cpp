@@ -361,6 +361,29 @@ TEST(Config, TheTableSaysWhichKeysAResumeMayNotChange) {
                                       "train.seq_len"}));
 }
 
+TEST(Config, ResumeComparesTheHeadThatAutoStandsFor) {
+  Config saved;
+  saved.model.kind = ModelKind::kPianoRoll;  // head: auto, written before heads had names
+  Config now = saved;
+  now.model.head = HeadKind::kIndependent;
+  EXPECT_TRUE(keys_fixed_on_resume_that_differ(saved, now).empty());
+  now.model.head = HeadKind::kNade;
+  EXPECT_EQ(keys_fixed_on_resume_that_differ(saved, now),
+            (std::vector<std::string>{"model.head", "model.nade_hidden"}));
+  saved.model.head = HeadKind::kNade;  // nade_hidden 0 is the default width, 150
+  now.model.nade_hidden = kDefaultNadeHidden;
+  EXPECT_TRUE(keys_fixed_on_resume_that_differ(saved, now).empty());
+  now.model.nade_hidden = kDefaultNadeHidden + 1;
+  EXPECT_EQ(keys_fixed_on_resume_that_differ(saved, now),
+            std::vector<std::string>{"model.nade_hidden"});
+  saved.model.kind = now.model.kind = ModelKind::kChars;  // auto is softmax for lyrics
+  saved.model.head = HeadKind::kAuto;
+  now.model.head = HeadKind::kSoftmax;
+  now.model.nade_hidden = 0;
+  EXPECT_TRUE(keys_fixed_on_resume_that_differ(saved, now).empty());
+  EXPECT_EQ(resolved_head(saved.model), HeadKind::kSoftmax);
+}
+
 TEST(Config, DuplicateKeysAreRejected) {
   EXPECT_EQ(error_of(kMinimal + "model:\n  layers: 2\n  layers: 3\n"),
             "cfg.yaml: duplicate key 'model.layers'");

@@ -152,6 +152,14 @@ inline int64_t nade_hidden_units(const ModelConfig& model) {
   return model.nade_hidden > 0 ? model.nade_hidden : kDefaultNadeHidden;
 }
 
+// The head `auto` stands for: the data's own output (softmax over symbols for lyrics, a sigmoid
+// per key for piano rolls). Resume compares resolved heads, so a run written with `auto` resumes
+// under a config that names its head.
+inline HeadKind resolved_head(const ModelConfig& model) {
+  if (model.head != HeadKind::kAuto) return model.head;
+  return model.kind == ModelKind::kPianoRoll ? HeadKind::kIndependent : HeadKind::kSoftmax;
+}
+
 struct TrainConfig {
   int64_t batch_size = 32;              // global number of streams; divisible by the rank count
   int64_t seq_len = 128;                // TBPTT window, symbols (> 0)

@@ -62,9 +62,8 @@ class PianoRollTask : public Task {
   }
 
   SequenceModel build_model(const ModelConfig& config) const override {
-    const HeadKind head = config.head == HeadKind::kAuto ? HeadKind::kIndependent : config.head;
-    return chorus::build_model(config, make_frame_features(kKeys, config.embedding_size), head,
-                               kKeys);
+    return chorus::build_model(config, make_frame_features(kKeys, config.embedding_size),
+                               resolved_head(config), kKeys);
   }
 
   // The prime followed by `length` sampled frames.
