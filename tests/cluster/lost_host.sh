@@ -9,8 +9,8 @@ args=(--set checkpoint.every=20 --set checkpoint.keep=3)
 
 step "2 hosts x 1 rank; node02's processes killed after the checkpoint of step 40"
 train_on "$WORK/two" "$WORK/run" "${args[@]}" --set train.steps=1000000
-wait_until 120 "[[ -f $WORK/run/checkpoints/step-00000040/DONE ]]" ||
-  { cat "$WORK/run.log" >&2; fail "no checkpoint of step 40"; }
+wait_for_checkpoint 120 "$WORK/run" 40 ||
+  { cat "$WORK/run.log" >&2; fail "no checkpoint of step 40 or later"; }
 victims=$(host_pids node02)
 echo "kill -9 on node02: $(ps -o pid=,comm= -p $victims | tr -s ' \n' ' ')" >&2
 kill -KILL $victims

@@ -10,8 +10,8 @@ args=(--set checkpoint.every=20 --set checkpoint.keep=3)
 
 step "2 hosts x 1 rank; node02's link goes down after the checkpoint of step 40"
 train_on "$WORK/two" "$WORK/run" "${args[@]}" --set train.steps=1000000
-wait_until 120 "[[ -f $WORK/run/checkpoints/step-00000040/DONE ]]" ||
-  { cat "$WORK/run.log" >&2; fail "no checkpoint of step 40"; }
+wait_for_checkpoint 120 "$WORK/run" 40 ||
+  { cat "$WORK/run.log" >&2; fail "no checkpoint of step 40 or later"; }
 link_down node02
 ended_within $((DIST_TIMEOUT + 30))
 echo "mpirun exited $rc, ${took}s after the partition (dist.timeout_s = $DIST_TIMEOUT); it said:" >&2

@@ -21,8 +21,8 @@ args=(--set checkpoint.every=1 --set checkpoint.keep=3)
 
 step "2 hosts x 1 rank, a checkpoint at every step; partition inside the write of one"
 train_on "$WORK/two" "$WORK/run" "${args[@]}" --set train.steps=1000000
-wait_until 120 "[[ -f $WORK/run/checkpoints/step-00000020/DONE ]]" ||
-  { cat "$WORK/run.log" >&2; fail "no checkpoint of step 20"; }
+wait_for_checkpoint 120 "$WORK/run" 20 ||
+  { cat "$WORK/run.log" >&2; fail "no checkpoint of step 20 or later"; }
 rank1=$(rank_pid 1 node02) || fail "rank 1 not found on node02"
 caught="" tries=0
 while ((tries++ < 50)); do

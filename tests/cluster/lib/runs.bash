@@ -120,6 +120,34 @@ wait_until() {
   return 1
 }
 
+# wait_for_checkpoint SECONDS RUN_DIR STEP: waits until a committed checkpoint (its DONE written)
+# of step STEP or later is there. Not the directory of STEP itself: with checkpoint.every=1 and
+# keep=3 it lives for three steps, a few tens of milliseconds, and a poller on a busy machine
+# misses it (the CI failure of the partition-in-a-checkpoint test).
+wait_for_checkpoint() {
+  wait_until "$1" "checkpoint_at_least '$2' $3"
+}
+
+# checkpoint_at_least RUN_DIR STEP: whether a committed checkpoint of step STEP or later is there.
+checkpoint_at_least() {
+  local newest
+  newest=$(newest_committed_step "$1") && ((newest >= $2))
+}
+
+# newest_committed_step RUN_DIR: the step of the newest step-N directory with a DONE file; fails
+# (status 1, nothing printed) when there is none.
+newest_committed_step() {
+  local d step=-1 n
+  for d in "$1"/checkpoints/step-*/DONE; do
+    [[ -f $d ]] || continue
+    n=${d%/DONE}; n=${n##*step-}
+    [[ $n =~ ^[0-9]+$ ]] || continue
+    ((10#$n > step)) && step=$((10#$n))
+  done
+  ((step >= 0)) || return 1
+  echo "$step"
+}
+
 # ended_within SECONDS: waits for $job (mpirun) at most SECONDS; sets rc (its exit status) and
 # took (seconds). Fails if it is still running then, after killing it.
 ended_within() {
