@@ -163,9 +163,6 @@ cluster_mpirun() {
 
 # link_down HOST / link_up HOST: pulls (puts back) the host's network cable.
 link_down() { ip -n "$TAG-$1" link set eth0 down; }
-
-# link_down HOST / link_up HOST: pulls (puts back) the host's network cable.
-link_down() { ip -n "$TAG-$1" link set eth0 down; }
 link_up() { ip -n "$TAG-$1" link set eth0 up; }
 
 # train_on HOSTFILE RUN_DIR [args...]: a cluster job in the background ($job = mpirun's pid),
@@ -194,4 +191,39 @@ rank_pid() {
 no_processes_left() {
   wait_until "$2" '[[ -z $(host_pids '"$1"') ]]' ||
     fail "processes left on $1 after $2 s: $(host_pids "$1" | xargs -r ps -o pid=,args= -p)"
+}
+
+# The fault scenarios (partition, lost_host, partition_checkpoint) share their frame: a job on the
+# hostfile $WORK/two with no end in sight, a fault, the job's end, a resume.
+
+# endless_job_past STEP [args...]: training in $WORK/run on $WORK/two in the background, returning
+# once a checkpoint of step STEP or later is committed.
+endless_job_past() {
+  local at=$1; shift
+  train_on "$WORK/two" "$WORK/run" "$@" --set train.steps=1000000
+  wait_for_checkpoint 120 "$WORK/run" "$at" ||
+    { cat "$WORK/run.log" >&2; fail "no checkpoint of step $at or later"; }
+}
+
+# ended_by_fault HOST SECONDS WHAT: the job of endless_job_past ends within SECONDS of the fault
+# (WHAT names it in the messages) with a non-zero exit and a message naming HOST.
+ended_by_fault() {
+  ended_within "$2"
+  echo "mpirun exited $rc, ${took}s after $3; it said:" >&2
+  job_messages "$WORK/run.log"
+  [[ $rc -ne 0 ]] || fail "the job exited 0 after $3"
+  names_host "$1" "$WORK/run.log"
+}
+
+# resumes_exactly CHECKPOINT [args...]: --resume of $WORK/run on $WORK/two starts from CHECKPOINT
+# and its next 30 steps have the losses, bit for bit, of a run ($WORK/ref) never interrupted.
+resumes_exactly() {
+  local newest=$1; shift
+  local at=$((10#${newest##*step-}))
+  train_on "$WORK/two" "$WORK/run" "$@" --set train.steps=$((at + 30)) --resume
+  finish run
+  grep -q "resumed from $newest at step $at" "$WORK/run.log" || { cat "$WORK/run.log" >&2; fail "did not resume from $newest"; }
+  train_on "$WORK/two" "$WORK/ref" "$@" --set train.steps=$((at + 30))
+  finish ref
+  same_losses "$WORK/ref" "$WORK/run" 0 $((at + 1))
 }
