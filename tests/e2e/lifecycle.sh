@@ -35,7 +35,11 @@ grep -q "finished $((stopped + 5)) steps" "$WORK/log3" || fail "did not finish"
 step "info on a checkpoint"
 ckpt=$(ls -d "$WORK"/run/checkpoints/step-* | sort | tail -1)
 "$CHORUS" info "$ckpt" 2>/dev/null | grep -q '"valid":true' || fail "info checkpoint"
-grep -q '"git_revision"' "$WORK/run/manifest.json" || fail "manifest lacks the git revision"
+step "the manifest names the commit the binary was built from"
+built_from=$(git -C "$SRC" rev-parse --short=12 HEAD 2>/dev/null) || built_from=unknown
+revision=$(jq -r .git_revision "$WORK/run/manifest.json")
+[[ $revision == "$built_from" ]] ||
+  fail "manifest's git_revision is '$revision', the source tree is at '$built_from' (a stale build?)"
 step "a slow BLAS is warned about loudly; OpenBLAS is not"
 grep -q "slow BLAS" "$WORK/log" && fail "warned about the BLAS although a fast one is active"
 ref=/usr/lib/x86_64-linux-gnu/blas/libblas.so.3

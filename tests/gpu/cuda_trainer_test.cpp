@@ -12,6 +12,7 @@
 
 #include "data/corpus.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/runs.h"
 #include "trainer/comm/accelerator.h"
 #include "trainer/comm/mpi_communicator.h"
 #include "trainer/comm/nccl_communicator.h"
@@ -38,23 +39,19 @@ class CudaTrainerTest : public ::testing::Test {
     if (!dir_.empty()) fs::remove_all(dir_);
   }
 
+  // The shared small run (tests/support/runs.h) scaled up to 2 x 64 (embedding 16) and windows
+  // of 16, 6 steps checkpointed every 3 (5 kept), no validation.
   Config config(const std::string& name) const {
-    Config c;
-    c.data.path = dir_ + "/fixture.h5";
-    c.run.dir = dir_ + "/" + name;
+    Config c = testing::small_run_config(dir_ + "/fixture.h5", dir_ + "/" + name);
     c.run.seed = 7;
     c.model.embedding_size = 16;
     c.model.hidden_size = 64;
-    c.model.layers = 2;
-    c.model.dropout = 0.2;
-    c.train.batch_size = 4;
     c.train.seq_len = 16;
     c.train.steps = 6;
-    c.optim.lr = 0.01;
     c.eval.every = 0;
+    c.eval.batch_size = Config{}.eval.batch_size;
     c.checkpoint.every = 3;
     c.checkpoint.keep = 5;
-    c.log.every = 1;
     return c;
   }
 

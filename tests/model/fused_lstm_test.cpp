@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "tests/support/fixtures.h"
+#include "tests/support/runs.h"
 #include "trainer/models/registry.h"
 #include "trainer/run/trainer.h"
 #include "trainer/tasks/task.h"
@@ -186,21 +187,15 @@ TEST_P(FusedTrainingTest, LossesAndGradientNormsMatchTorchsOverTenSteps) {
                                : testing::write_fixture_pianoroll(dir_, 12, 2);
   const auto task = open_task(path);
   auto run = [&, kind = kind, recompute = recompute](LstmImpl impl) {
-    Config c;
-    c.data.path = path;
+    Config c = testing::small_run_config(path, dir_ + "/" + name_of(impl));  // lr 0.01, constant
     c.data.valid_split = "";
-    c.run.dir = dir_ + "/" + name_of(impl);
+    c.eval.every = 0;
     c.run.seed = 11;
     c.model.kind = kind;
-    c.model.embedding_size = 8;
     c.model.hidden_size = 24;
-    c.model.layers = 2;
-    c.model.dropout = 0.2;
     c.model.lstm_impl = impl;
-    c.train.batch_size = 4;
     c.train.seq_len = 16;
     c.train.recompute_every = RecomputeEvery{false, recompute};
-    c.optim.lr = 0.01;  // constant
     LocalCommunicator comm;
     std::ostringstream log;
     Trainer trainer(c, *task, comm, log);

@@ -13,6 +13,7 @@
 #include "data/errors.h"
 #include "data/files.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/runs.h"
 #include "trainer/models/registry.h"
 #include "trainer/run/evaluator.h"
 #include "trainer/tasks/task.h"
@@ -22,46 +23,14 @@ namespace chorus {
 namespace {
 namespace fs = std::filesystem;
 
-// A 2 x 16 model with dropout trained 8 steps of 4 streams, validated and checkpointed at 4.
-Config small_config(const std::string& data, const std::string& run_dir) {
-  Config c;
-  c.data.path = data;
-  c.run.dir = run_dir;
-  c.model.embedding_size = 8;
-  c.model.hidden_size = 16;
-  c.model.layers = 2;
-  c.model.dropout = 0.2;
-  c.train.batch_size = 4;
-  c.train.steps = 8;
-  c.optim.lr = 0.01;
-  c.eval.every = 4;
-  c.eval.batch_size = 2;
-  c.checkpoint.every = 4;
-  c.log.every = 1;
-  return c;
-}
-
-// Train losses of a whole run (Trainer::train on `comm`), from metrics.jsonl.
-std::vector<double> run_losses(const Config& c, Communicator& comm, bool resume = false) {
-  const auto task = open_task(c.data.path);
-  std::ostringstream log;
-  Trainer trainer(c, *task, comm, log);
-  trainer.start(resume);
-  EXPECT_EQ(trainer.train(nlohmann::json::object()), 0) << log.str();
-  std::vector<double> losses;
-  std::ifstream in(c.run.dir + "/metrics.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    const auto j = nlohmann::json::parse(line);
-    if (j.at("split") == "train") losses.push_back(j.at("loss").get<double>());
-  }
-  return losses;
-}
+using testing::run_losses;
+using testing::small_run_config;
 
 class TrainerTest : public testing::TempDirTest,
                     public ::testing::WithParamInterface<RecurrenceKind> {
  protected:
   Config config(const std::string& name) const {
-    Config c = small_config(dir_ + "/fixture.h5", dir_ + "/" + name);
+    Config c = small_run_config(dir_ + "/fixture.h5", dir_ + "/" + name);
     c.run.seed = 5;
     c.model.recurrence = GetParam();
     c.train.seq_len = 8;
@@ -131,7 +100,7 @@ INSTANTIATE_TEST_SUITE_P(Recurrences, TrainerTest,
 class PianoRollTrainerTest : public testing::TempDirTest {
  protected:
   Config config(const std::string& name, HeadKind head) const {
-    Config c = small_config(dir_ + "/fixture-rolls.h5", dir_ + "/" + name);
+    Config c = small_run_config(dir_ + "/fixture-rolls.h5", dir_ + "/" + name);
     c.model.kind = ModelKind::kPianoRoll;
     c.model.head = head;
     c.model.nade_hidden = head == HeadKind::kNade ? 12 : 0;

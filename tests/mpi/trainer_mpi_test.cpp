@@ -17,6 +17,7 @@
 #include "data/files.h"
 #include "data/pianoroll_corpus.h"
 #include "tests/support/fixtures.h"
+#include "tests/support/runs.h"
 #include "trainer/comm/mpi_communicator.h"
 #include "trainer/run/trainer.h"
 #include "trainer/tasks/task.h"
@@ -25,6 +26,7 @@ namespace chorus {
 namespace {
 namespace fs = std::filesystem;
 using testing::expect_close;
+using testing::run_losses;
 
 class TrainerMpiTest : public ::testing::Test {
  protected:
@@ -45,49 +47,18 @@ class TrainerMpiTest : public ::testing::Test {
     if (world.rank() == 0) fs::remove_all(dir_);
   }
 
+  // The shared small run (tests/support/runs.h) with 10 steps of windows of 8, validated and
+  // checkpointed at 5, dropout as asked (none by default).
   Config config(const std::string& name, double dropout = 0.0) const {
-    Config c;
-    c.data.path = dir_ + "/fixture.h5";
-    c.run.dir = dir_ + "/" + name;
+    Config c = testing::small_run_config(dir_ + "/fixture.h5", dir_ + "/" + name);
     c.run.seed = 99;
-    c.model.embedding_size = 8;
-    c.model.hidden_size = 16;
-    c.model.layers = 2;
     c.model.dropout = dropout;
-    c.train.batch_size = 4;
     c.train.seq_len = 8;
     c.train.steps = 10;
-    c.optim.lr = 0.01;
     c.eval.every = 5;
-    c.eval.batch_size = 2;
     c.checkpoint.every = 5;
-    c.log.every = 1;
     return c;
   }
-
-  // Runs a whole training run (Trainer::run) and returns the train losses of metrics.jsonl
-  // (rank 0 of `comm`; empty elsewhere).
-  std::vector<double> run(const Config& c, Communicator& comm, bool resume = false) {
-    const std::unique_ptr<Task> task = open_task(c.data.path);
-    std::ostringstream log;
-    Trainer trainer(c, *task, comm, log);
-    trainer.start(resume);
-    EXPECT_EQ(trainer.train(nlohmann::json::object()), 0) << log.str();
-    return train_losses(c.run.dir, comm);
-  }
-
-  static std::vector<double> train_losses(const std::string& run_dir, Communicator& comm) {
-    std::vector<double> losses;
-    if (comm.rank() != 0) return losses;
-    std::ifstream in(run_dir + "/metrics.jsonl");
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto j = nlohmann::json::parse(line);
-      if (j.at("split") == "train") losses.push_back(j.at("loss").get<double>());
-    }
-    return losses;
-  }
-
 
   // Building a Trainer for `c` on the lyrics fixture is an InputError naming `key`.
   static void expect_refused(const Config& c, Communicator& comm, const std::string& key) {
@@ -126,8 +97,8 @@ TEST_F(TrainerMpiTest, Bf16AutocastTrainsCloseToFp32) {
   MpiCommunicator world;
   Config low = config("bf16");
   low.train.precision = Precision::kBf16;
-  const std::vector<double> bf16 = run(low, world);
-  const std::vector<double> fp32 = run(config("fp32"), world);
+  const std::vector<double> bf16 = run_losses(low, world);
+  const std::vector<double> fp32 = run_losses(config("fp32"), world);
   if (world.rank() == 0) {
     expect_close(bf16, fp32, 2e-2);
     EXPECT_NE(bf16, fp32) << "bf16 gave fp32's losses exactly: autocast did not run";
@@ -151,9 +122,9 @@ TEST_P(DataParallelTest, TwoRanksWithHalfTheStreamsMatchOneRank) {
     c.model.recurrence = recurrence;
     return c;
   };
-  const std::vector<double> two = run(with_recurrence(config("dp2-" + tag, dropout)), world);
+  const std::vector<double> two = run_losses(with_recurrence(config("dp2-" + tag, dropout)), world);
   // Every rank runs the 1-rank reference (its own run.dir); rank 0 compares.
-  const std::vector<double> one = run(
+  const std::vector<double> one = run_losses(
       with_recurrence(config("dp1-" + tag + "-r" + std::to_string(world.rank()), dropout)), self);
   if (world.rank() == 0) {
     EXPECT_EQ(two.size(), 10u);
@@ -183,7 +154,7 @@ TEST_F(TrainerMpiTest, WholeSongsWithRecomputationOnTwoRanksMatchThePlainPassOnO
   Config one = config("full-plain1-r" + std::to_string(world.rank()), 0.3);
   one.train.bptt = Bptt::kFull;
   one.train.steps = 6;
-  const std::vector<double> a = run(two, world), b = run(one, self);
+  const std::vector<double> a = run_losses(two, world), b = run_losses(one, self);
   if (world.rank() == 0) {
     EXPECT_EQ(a.size(), 6u);
     expect_close(a, b, 1e-5);
@@ -191,7 +162,7 @@ TEST_F(TrainerMpiTest, WholeSongsWithRecomputationOnTwoRanksMatchThePlainPassOnO
   // And the windows were whole songs: not the truncated run's losses.
   Config truncated = config("truncated-r" + std::to_string(world.rank()), 0.3);
   truncated.train.steps = 6;
-  const std::vector<double> c = run(truncated, self);
+  const std::vector<double> c = run_losses(truncated, self);
   if (world.rank() == 0) {
     EXPECT_NE(b, c);
   }
@@ -199,24 +170,24 @@ TEST_F(TrainerMpiTest, WholeSongsWithRecomputationOnTwoRanksMatchThePlainPassOnO
 
 TEST_F(TrainerMpiTest, ResumeIsExactAndWorksOnAnotherRankCount) {
   MpiCommunicator world, self(MPI_COMM_SELF);
-  const std::vector<double> straight = run(config("straight", 0.3), world);
+  const std::vector<double> straight = run_losses(config("straight", 0.3), world);
 
   Config first = config("resumed", 0.3);
   first.train.steps = 5;
-  run(first, world);
+  run_losses(first, world);
   // Copies of the 5-step run for the 1-rank resumes, one per rank. Rank 0 may still be writing
-  // the run's manifest when the others return from run(): copy only after every rank is done,
-  // and resume the original only after every copy is (a rank whose copy threw used to leave the
-  // test early and pair its next collectives with the wrong ones of its peer: MPI_ERR_TRUNCATE).
+  // the run's manifest when the others return: copy only after every rank is done, and resume
+  // the original only after every copy is (a rank whose copy threw used to leave the test early
+  // and pair its next collectives with the wrong ones of its peer: MPI_ERR_TRUNCATE).
   const std::string single = first.run.dir + "-single-r" + std::to_string(world.rank());
   world.barrier();
   fs::copy(first.run.dir, single, fs::copy_options::recursive);
   world.barrier();
 
-  const std::vector<double> resumed = run(config("resumed", 0.3), world, /*resume=*/true);
+  const std::vector<double> resumed = run_losses(config("resumed", 0.3), world, /*resume=*/true);
   Config one_rank = config("resumed", 0.3);
   one_rank.run.dir = single;
-  const std::vector<double> on_one = run(one_rank, self, /*resume=*/true);
+  const std::vector<double> on_one = run_losses(one_rank, self, /*resume=*/true);
   if (world.rank() == 0) {
     ASSERT_EQ(straight.size(), 10u);
     EXPECT_EQ(resumed, straight) << "5 steps + resume + 5 steps must equal 10 steps bit for bit";
@@ -249,9 +220,9 @@ TEST_F(TrainerMpiTest, AccumulationTakesSeveralWindowsPerStepInOneAllReduce) {
   Config c = config("accumulate-dp", 0.3);
   c.train.accumulate = 2;
   c.train.steps = 6;
-  const std::vector<double> on_two = run(c, world);
+  const std::vector<double> on_two = run_losses(c, world);
   c.run.dir += "-single-r" + std::to_string(world.rank());
-  const std::vector<double> on_one = run(c, self);
+  const std::vector<double> on_one = run_losses(c, self);
   if (world.rank() == 0) expect_close(on_two, on_one, 1e-5);
 }
 
@@ -263,13 +234,14 @@ TEST_F(TrainerMpiTest, PianoRollsTrainDataParallelAndResumeExactly) {
     c.data.path = dir_ + "/fixture-rolls.h5";
     return c;
   };
-  const std::vector<double> straight = run(roll_config("rolls"), world);
+  const std::vector<double> straight = run_losses(roll_config("rolls"), world);
   Config first = roll_config("rolls-resumed");
   first.train.steps = 5;
-  run(first, world);
-  const std::vector<double> resumed = run(roll_config("rolls-resumed"), world, /*resume=*/true);
+  run_losses(first, world);
+  const std::vector<double> resumed =
+      run_losses(roll_config("rolls-resumed"), world, /*resume=*/true);
   const std::vector<double> on_one =
-      run(roll_config("rolls-single-r" + std::to_string(world.rank())), self);
+      run_losses(roll_config("rolls-single-r" + std::to_string(world.rank())), self);
   if (world.rank() == 0) {
     ASSERT_EQ(straight.size(), 10u);
     EXPECT_EQ(resumed, straight);
@@ -300,8 +272,9 @@ TEST_F(TrainerMpiTest, NadePianoRollsWithTranspositionAreDataParallel) {
     c.data.path = dir_ + "/fixture-rolls.h5";
     return c;
   };
-  const std::vector<double> two = run(nade_config("nade2"), world);
-  const std::vector<double> one = run(nade_config("nade1-r" + std::to_string(world.rank())), self);
+  const std::vector<double> two = run_losses(nade_config("nade2"), world);
+  const std::vector<double> one =
+      run_losses(nade_config("nade1-r" + std::to_string(world.rank())), self);
   if (world.rank() == 0) {
     EXPECT_EQ(two.size(), 10u);
     expect_close(two, one, 1e-5);
@@ -318,20 +291,21 @@ TEST_F(TrainerMpiTest, PatienceEndsARunThatStopsImprovingAndSaysWhy) {
   c.eval.every = 2;
   c.checkpoint.every = 0;
   c.train.patience = 2;
-  const std::vector<double> losses = run(c, world);
+  const std::vector<double> losses = run_losses(c, world);
   // Without patience the same run goes to the end.
   Config full = c;
   full.run.dir += "-off";
   full.train.patience = 0;
   full.train.steps = 12;
-  const std::vector<double> all = run(full, world);
+  const std::vector<double> all = run_losses(full, world);
   if (world.rank() != 0) return;
   EXPECT_EQ(all.size(), 12u);
   EXPECT_LT(losses.size(), 60u) << "the run should have ended early";
   const auto manifest = nlohmann::json::parse(read_file(c.run.dir + "/manifest.json"));
   ASSERT_TRUE(manifest.contains("end")) << manifest.dump(2);
   EXPECT_EQ(manifest["end"]["status"], "early_stop");
-  EXPECT_NE(manifest["end"]["reason"].get<std::string>().find("train.patience 2"), std::string::npos);
+  EXPECT_NE(manifest["end"]["reason"].get<std::string>().find("train.patience 2"),
+            std::string::npos);
   EXPECT_LT(manifest["end"]["step"].get<int64_t>(), 60);
   EXPECT_TRUE(CheckpointStore(c.run.dir).best().has_value()) << "the best checkpoint is kept";
 }
@@ -356,7 +330,8 @@ TEST_F(TrainerMpiTest, ANanInOneRanksGradientIsSkippedByEveryRank) {
     skipped.push_back(trainer.step().skipped);
     if (i == 3) after_3 = flat_parameters();
   }
-  EXPECT_EQ(skipped, (std::vector<bool>{false, false, true, false, false})) << "rank " << world.rank();
+  EXPECT_EQ(skipped, (std::vector<bool>{false, false, true, false, false}))
+      << "rank " << world.rank();
   EXPECT_TRUE(torch::equal(before_3, after_3)) << "a skipped step must not update";
   EXPECT_TRUE(torch::isfinite(after_3).all().item<bool>());
   EXPECT_EQ(trainer.bad_steps(), 1);
@@ -396,7 +371,7 @@ TEST_F(TrainerMpiTest, TrainingIntoARunWithCheckpointsNeedsResume) {
   MpiCommunicator world;
   Config c = config("refuse");
   c.train.steps = 5;
-  run(c, world);
+  run_losses(c, world);
   const std::unique_ptr<Task> task = open_task(c.data.path);
   std::ostringstream log;
   Trainer trainer(c, *task, world, log);

@@ -175,10 +175,13 @@ TEST(Config, ShippedConfigsHoldTheStudySettings) {
   EXPECT_EQ(nottingham.model.kind, ModelKind::kPianoRoll);
   EXPECT_EQ(nottingham.eval.max_symbols, 0);
   EXPECT_EQ(nottingham.model.head, HeadKind::kNade);
-  // The study's piano-roll model is the same recipe with a sigmoid per key.
+  // The study's piano-roll model is the same recipe with a sigmoid per key and more dropout.
   Config independent = load_config((dir / "nottingham-independent.yaml").string(), {});
   EXPECT_EQ(independent.model.head, HeadKind::kIndependent);
   EXPECT_EQ(independent.run.dir, "checkpoints/nottingham-independent");
+  EXPECT_DOUBLE_EQ(independent.model.dropout, 0.5);
+  EXPECT_DOUBLE_EQ(nottingham.model.dropout, 0.3);
+  independent.model.dropout = nottingham.model.dropout;
   independent.model.head = nottingham.model.head;
   independent.model.nade_hidden = nottingham.model.nade_hidden;
   independent.run.dir = nottingham.run.dir;

@@ -12,6 +12,7 @@
 
 #include "data/files.h"
 #include "data/hdf5_util.h"
+#include "trainer/run/git_revision.h"
 
 namespace chorus {
 namespace fs = std::filesystem;
@@ -38,7 +39,7 @@ void RunLog::start(const nlohmann::json& run_info, int64_t resumed_at_step) {
   const std::string file = path("manifest.json");
   const nlohmann::json before = read_manifest(file);
   nlohmann::json start = run_info;
-  start["git_revision"] = CHORUS_GIT_REV;
+  start["git_revision"] = git_revision();
   for (const auto& [key, value] : config_rows(config_)) start["config"][key] = value;
   start["resumed_at_step"] = resumed_at_step;
   nlohmann::json starts = before.value("starts", nlohmann::json::array());
