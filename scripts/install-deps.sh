@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Chorus needs from Debian 12's packages. Idempotent: installs only what is missing,
 # and makes OpenBLAS (OpenMP flavour) the active BLAS. Run as root (or with sudo available).
-# Usage: scripts/install-deps.sh [--bench]   (--bench adds python3-torch for bench/)
+# Usage: scripts/install-deps.sh   (--bench, once needed for python3-torch, is still accepted)
 set -euo pipefail
 
 packages=(
@@ -12,7 +12,9 @@ packages=(
   libyaml-cpp-dev libgtest-dev libcli11-dev nlohmann-json3-dev libcsv-dev libssl-dev libpng-dev
   fortunes abcmidi midicsv gnuplot-nox jq
 )
-[[ "${1:-}" == "--bench" ]] && packages+=(python3-torch)
+# PyTorch (the same LibTorch as libtorch-dev): the loader python/chorus_torch is tested against
+# chorus with it (tests/python/), and bench/ compares Chorus with it.
+packages+=(python3-torch)
 # clang's libFuzzer and sanitizers, for the MIDI reader's fuzz test (tests/fuzz/).
 packages+=(clang-14 libclang-rt-14-dev)
 # The cluster tests (tests/cluster/): network namespaces, veth links and a bridge (iproute2;
