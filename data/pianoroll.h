@@ -34,6 +34,8 @@ int64_t count_active(const std::vector<Frame>& frames);
 
 // Called once per song, in file order.
 using PianoRollSink = std::function<void(std::vector<Frame> song)>;
+// Called once per song of a file that holds every split ("train", "valid" or "test").
+using SplitSongSink = std::function<void(const std::string& split, std::vector<Frame> song)>;
 
 // Reads a piano-roll text file and hands each song to `sink`; returns the number of songs.
 // Rules (data/README.md "Piano-roll text"): tokens are separated by spaces or tabs, a trailing

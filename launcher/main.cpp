@@ -4,6 +4,7 @@
 #include <mpi.h>
 
 #include <CLI/CLI.hpp>
+#include <unistd.h>
 #include <iostream>
 
 #include "data/errors.h"
@@ -74,11 +75,21 @@ int main(int argc, char** argv) {
 
   PreparePianoRollOptions roll;
   std::string on_bad_midi = "skip";
-  auto* pianoroll = prepare->add_subcommand("pianoroll", "MIDI folder or piano-roll text -> .h5");
-  auto* midi_opt = pianoroll->add_option("--midi", roll.midi_dir, "folder of .mid files");
+  auto* pianoroll = prepare->add_subcommand(
+      "pianoroll", "MIDI collection, benchmark .mat / .pickle or piano-roll text -> .h5");
+  auto* midi_opt = pianoroll->add_option("--midi", roll.midi_dir,
+                                         "folder of .mid files, walked to any depth");
   auto* text_opt = pianoroll->add_option("--text-dir", roll.text_dir,
                                          "folder with train.txt / valid.txt / test.txt");
-  midi_opt->excludes(text_opt);
+  auto* mat_opt = pianoroll->add_option("--mat", roll.mat,
+                                        "a benchmark .mat file (traindata, validdata, testdata)");
+  auto* pickle_opt = pianoroll->add_option("--pickle", roll.pickle,
+                                           "a benchmark .pickle file (read as data, never run)");
+  midi_opt->excludes(text_opt, mat_opt, pickle_opt);
+  text_opt->excludes(mat_opt, pickle_opt);
+  mat_opt->excludes(pickle_opt);
+  pianoroll->add_option("--threads", roll.threads, "MIDI files read at once (0 = one per core)")
+      ->capture_default_str();
   pianoroll->add_option("--output,-o", roll.output, "corpus file to write (.h5)")->required();
   pianoroll->add_option("--frames-per-quarter", roll.frames_per_quarter, "MIDI grid, musical time")
       ->capture_default_str();
@@ -189,6 +200,7 @@ int main(int argc, char** argv) {
     }
     if (*pianoroll) {
       roll.on_bad_midi = parse_on_bad_midi(on_bad_midi);
+      roll.progress = isatty(STDERR_FILENO) != 0;
       return command_prepare_pianoroll(roll);
     }
     if (*train) {

@@ -10,6 +10,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   libhdf5-dev hdf5-tools
   libyaml-cpp-dev libgtest-dev libcli11-dev nlohmann-json3-dev libcsv-dev libssl-dev libpng-dev
+  libmatio-dev zlib1g-dev
   fortunes abcmidi midicsv gnuplot-nox jq
 )
 # PyTorch (the same LibTorch as libtorch-dev): the loader python/chorus_torch is tested against

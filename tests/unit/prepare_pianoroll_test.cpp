@@ -1,5 +1,5 @@
 // Tests of `chorus prepare pianoroll` (data/prepare_pianoroll.h): text splits, MIDI folders split
-// by a stable hash of the file name or by train/valid/test folders, bad MIDI files skipped or
+// by a stable hash of the file's path or by train/valid/test folders, bad MIDI files skipped or
 // fatal, nothing left behind on failure; and, with CHORUS_SHARED_DATA, the real Nottingham data.
 #include "data/prepare_pianoroll.h"
 
@@ -88,7 +88,7 @@ TEST_F(PreparePianoRollTest, BadTextOrOptionsLeaveNothingBehind) {
   EXPECT_NE(error_of(o).find("seconds_per_frame applies to --midi"), std::string::npos);
   o.seconds_per_frame = 0;
   o.midi_dir = text;
-  EXPECT_NE(error_of(o).find("exactly one of --midi and --text-dir"), std::string::npos);
+  EXPECT_NE(error_of(o).find("exactly one of --midi, --text-dir, --mat and --pickle"), std::string::npos);
   o.midi_dir.clear();
   o.valid_fraction = 0.7, o.test_fraction = 0.4;
   EXPECT_NE(error_of(o).find("at most 1"), std::string::npos);
@@ -148,8 +148,11 @@ TEST_F(PrepareMidiTest, SplitByNameHashAndBadFilesSkipped) {
   EXPECT_GT(per_split["test"], 0);
   ASSERT_EQ(summary["skipped"].size(), 2u);
   EXPECT_EQ(summary["skipped"][0]["file"], midi_ + "/broken.MID");
-  EXPECT_NE(summary["skipped"][0]["reason"].get<std::string>().find("truncated chunk"), std::string::npos);
-  EXPECT_NE(log_.str().find("skipped " + midi_ + "/broken.MID: "), std::string::npos) << log_.str();
+  EXPECT_EQ(summary["skipped"][0]["reason"], "corrupt");
+  EXPECT_NE(summary["skipped"][0]["detail"].get<std::string>().find("truncated chunk"), std::string::npos);
+  EXPECT_EQ(summary["skipped"][1]["file"], midi_ + "/drums.mid");
+  EXPECT_EQ(summary["skipped"][1]["reason"], "drums only");
+  EXPECT_NE(log_.str().find("skipped " + midi_ + "/broken.MID (corrupt): "), std::string::npos) << log_.str();
   EXPECT_EQ(summary["splits"][split_of_key("drums.mid", 0.2, 0.2)]["dropped_drums"], 1);
   EXPECT_EQ(r.resolution().frames_per_quarter, 4);
   // A song's split depends only on its own name: with half the files, every song stays put.
@@ -246,7 +249,8 @@ TEST_F(PreparePianoRollTest, SharedNottinghamTextSplit) {
   EXPECT_EQ(longest, 1473);
 }
 
-// Real MIDI: the jukedeck rendering of the Nottingham Music Database (1034 tunes, no split).
+// Real MIDI: the jukedeck rendering of the Nottingham Music Database, a folder of 1034 tunes
+// with two subfolders (melody/ 1034, chords/ 1021): walked to any depth, every file accounted for.
 TEST_F(PreparePianoRollTest, SharedJukedeckMidiFolder) {
   const char* root = std::getenv("CHORUS_SHARED_DATA");
   const std::string midi = root ? std::string(root) + "/nottingham/jukedeck/MIDI" : "";
@@ -257,15 +261,28 @@ TEST_F(PreparePianoRollTest, SharedJukedeckMidiFolder) {
   o.midi_dir = midi;
   o.output = dir_ + "/jukedeck.h5";
   o.on_bad_midi = OnBadMidi::kFail;
-  const nlohmann::json s = prepare_pianoroll(o, log_)["splits"];
-  int64_t songs = 0;
+  const nlohmann::json summary = prepare_pianoroll(o, log_);
+  const nlohmann::json& s = summary["splits"];
+  int64_t songs = 0, accounted = 0;
   for (const char* split : {"train", "valid", "test"}) {
     songs += s[split]["songs"].get<int64_t>();
+    accounted += s[split]["songs"].get<int64_t>() + s[split]["files_skipped"].get<int64_t>() +
+                 s[split]["files_empty"].get<int64_t>() + s[split]["files_duplicate"].get<int64_t>();
     EXPECT_EQ(s[split]["dropped_out_of_range"], 0);
+    EXPECT_EQ(s[split]["files_skipped"], 0);  // none is corrupt (and fail mode would have thrown)
   }
-  EXPECT_EQ(songs, 1034);  // the melody/ and chords/ subfolders are not read
-  EXPECT_GT(s["valid"]["songs"].get<int64_t>(), 20);
-  EXPECT_GT(s["test"]["songs"].get<int64_t>(), 20);
+  EXPECT_EQ(summary["files"]["listed"], 1034 + 1034 + 1021);
+  EXPECT_EQ(accounted, 1034 + 1034 + 1021);
+  EXPECT_EQ(static_cast<int64_t>(summary["skipped"].size() + summary["duplicates"].size()), 1034 + 1034 + 1021 - songs);
+  PianoRollReader r(o.output);
+  int64_t top = 0;
+  for (const char* split : {"train", "valid", "test"}) {
+    for (int64_t i = 0; i < r.split(split).songs(); ++i) top += r.name(split, i).find('/') == std::string::npos;
+    EXPECT_GT(s[split]["songs"].get<int64_t>(), 60);
+  }
+  // Every tune of the top folder but 5, byte-identical to another of its tunes (sha256sum
+  // shows 5 digests twice among MIDI/*.mid): kept once each and listed as duplicates.
+  EXPECT_EQ(top, 1029);
 }
 
 }  // namespace
