@@ -11,7 +11,7 @@ clip_grad_norm_(clip) -> Adam step.
 Data: python3-h5py is not a dependency, so this reads the songdata CSV itself (csv module, column
 `text`), normalises line endings as `chorus prepare` does ("  \\n" and "\\r\\n" -> "\\n"), and
 builds the vocabulary of the characters it sees plus an end-of-song and an unknown symbol (78
-symbols for songdata_subset.csv, as `chorus prepare` reports). Windows follow DESIGN.md: B streams
+symbols for songdata_subset.csv, as `chorus prepare` reports). Windows follow docs/design.md: B streams
 play shuffled songs; a song of n characters is n + 1 targets (its characters, then end-of-song)
 from inputs that start with end-of-song; every song starts at a window boundary with a zero state;
 its last window is padded and the padding is not counted. All songs are used (no valid/test split).

@@ -77,7 +77,7 @@ else
 fi
 
 ROOT_FLAG=()
-[[ $(id -u) -eq 0 ]] && ROOT_FLAG=(--allow-run-as-root)  # DESIGN.md "mpirun as root"
+[[ $(id -u) -eq 0 ]] && ROOT_FLAG=(--allow-run-as-root)  # docs/design.md "mpirun as root"
 
 echo "throughput.sh: preparing the corpus" >&2
 "$CHORUS" prepare lyrics --input "$CSV" --output "$TMP/lyrics.h5" >"$TMP/prepare.log" 2>&1 ||

@@ -1,4 +1,5 @@
-// Error kinds shared by every layer. main() maps them to exit codes (DESIGN.md "Exit codes").
+// Error kinds shared by every layer. main() maps them to exit codes (docs/design.md "Exit
+// codes").
 #pragma once
 #include <stdexcept>
 #include <string>

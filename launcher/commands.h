@@ -1,4 +1,4 @@
-// The `chorus` subcommands. Each returns the process exit code (DESIGN.md "Exit codes") and
+// The `chorus` subcommands. Each returns the process exit code (docs/design.md "Exit codes") and
 // throws InputError (exit 2) or another exception (exit 1); main() is the only catch. The
 // options structs are the library's own (trainer/config/config.h, trainer/tasks/task.h), so the
 // command line, the YAML config and the library share one default per option.

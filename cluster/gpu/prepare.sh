@@ -585,7 +585,7 @@ export OMPI_MCA_btl=\${OMPI_MCA_btl:-^uct,openib,ofi}
 export OMPI_MCA_pml=\${OMPI_MCA_pml:-^ucx}
 export OMPI_MCA_osc=\${OMPI_MCA_osc:-^ucx,pt2pt}
 export OMPI_MCA_btl_vader_single_copy_mechanism=\${OMPI_MCA_btl_vader_single_copy_mechanism:-none}
-# mpirun as root (containers): DESIGN.md "mpirun as root".
+# mpirun as root (containers): docs/design.md "mpirun as root".
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 EOF
 step "wrote $ENV_SH:"

@@ -1,4 +1,4 @@
-# Bad input gets a clear message and exit 2 (DESIGN.md "Exit codes"): unknown key, wrong type,
+# Bad input gets a clear message and exit 2 (docs/design.md "Exit codes"): unknown key, wrong type,
 # missing data file, batch size not divisible by ranks, malformed CSV, unknown artist,
 # incompatible eval file; train.device cuda without a GPU, dist.backend nccl on the CPU; a
 # truncated newest checkpoint is skipped for the previous one.

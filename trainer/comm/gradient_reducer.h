@@ -1,5 +1,5 @@
 // The one gradient seam: each training step's gradients, loss sum, count and stop flag travel as
-// one flat float buffer that every rank sums in place (DESIGN.md "Loss aggregation": the trainer
+// one flat float buffer that every rank sums in place (docs/design.md "Loss aggregation": the trainer
 // divides by the all-reduced count, so the semantics are a sum). Two implementations, chosen by
 // one factory from the rank's placement: MPI on host memory (a CUDA buffer goes through the host)
 // and NCCL on device memory. Control traffic (scalars, barriers, broadcasts) stays on the

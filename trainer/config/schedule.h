@@ -1,5 +1,5 @@
 // Learning rate as a pure function of the step, so a resumed run sets exactly the same rate
-// (LibTorch's optimizer load does not restore it; DESIGN.md "Checkpoint integrity").
+// (LibTorch's optimizer load does not restore it; docs/design.md "Checkpoint integrity").
 #pragma once
 #include <cstdint>
 

@@ -1,5 +1,5 @@
 // Dropout masks as a pure function of (seed, window, stream, layer, position, unit)
-// (DESIGN.md "Dropout masks"): data-parallel equivalence, resume on another rank count and
+// (docs/design.md "Dropout masks"): data-parallel equivalence, resume on another rank count and
 // recomputation all see the same masks without any random generator state.
 #pragma once
 #include <cstdint>

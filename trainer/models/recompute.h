@@ -2,7 +2,7 @@
 // k steps; only each segment's starting state is kept, and the segment — features, recurrence,
 // head and loss — is run again in the backward pass. No [T, B, H] tensor outlives its segment, so
 // activation memory is ~ (T / k) boundary states + one segment of k steps instead of T steps,
-// for one extra forward pass. Dropout masks are a function of position (DESIGN.md), so the
+// for one extra forward pass. Dropout masks are a function of position (docs/design.md), so the
 // recomputation draws the same ones and the gradients equal those of the plain pass.
 #pragma once
 #include <cstdint>
