@@ -4,9 +4,6 @@ on stderr). Exit codes as chorus: 0 success, 1 failure, 2 bad usage or input (na
 
 import argparse
 import json
-import os
-import shutil
-import subprocess
 import sys
 
 from . import checkpoint as ckpt
@@ -16,8 +13,9 @@ from .evaluation import evaluate, metrics
 from .model import load
 
 
-def _dump(obj):
-    # nlohmann::json's dump: keys sorted, no spaces; doubles in their shortest exact form.
+def dump_json(obj):
+    """One JSON line as chorus prints it (nlohmann::json's dump: keys sorted, no spaces, doubles in
+    their shortest exact form)."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -35,7 +33,7 @@ def command_eval(args):
         out["prime_symbols"] = args.prime_symbols
     out.update(metrics(kind, r.loss_sum, r.count))
     out.update({"symbols": r.count, "songs": r.songs})
-    print(_dump(out), flush=True)
+    print(dump_json(out), flush=True)
     loss = r.loss_sum / r.count if r.count > 0 else 0.0
     line = "eval %s: loss %.6g nats per %s" % (args.split, loss, kind.unit)
     if kind.nats_per_metric != 1.0:
@@ -47,22 +45,10 @@ def command_eval(args):
         row = {"checkpoint": args.checkpoint, "split": args.split, "artist": name,
                "symbols": r.artist_count[a]}
         row.update(metrics(kind, r.artist_loss_sum[a], r.artist_count[a]))
-        print(_dump(row), flush=True)
+        print(dump_json(row), flush=True)
         print("  %s  %.3f %s over %d %s" % (name, row[kind.metric], kind.metric, r.artist_count[a],
                                              kind.plural), file=sys.stderr)
     return 0
-
-
-def _render_wav(midi, wav):
-    fonts = [f for f in ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2",
-                         "/usr/share/sounds/sf2/default-GM.sf2") if os.path.exists(f)]
-    if not fonts or shutil.which("fluidsynth") is None:
-        raise ValueError("--wav needs fluidsynth and a General MIDI soundfont: apt-get install "
-                         "fluidsynth fluid-soundfont-gm")
-    r = subprocess.run(["fluidsynth", "-ni", "-q", "-F", wav, fonts[-1], midi],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if r.returncode != 0 or not os.path.exists(wav):
-        raise RuntimeError("fluidsynth failed to render " + midi)
 
 
 def command_sample(args):
@@ -71,37 +57,7 @@ def command_sample(args):
     if args.length <= 0:
         raise ValueError("--length must be > 0")
     model = load(args.checkpoint)
-    kind = model.kind
-    if kind.position_shape == ():  # symbols: text on stdout
-        print(model.sample(args.prime, args.length, args.temperature, args.method, args.seed,
-                           args.artist), flush=True)
-        return 0
-    if not args.out:
-        raise ValueError("a piano-roll model samples into a MIDI file: pass --out FILE.mid")
-    prime = None
-    if args.prime_midi:
-        from .midi_read import read_midi
-        fpq = kind.frames_per_quarter if kind.frames_per_quarter > 0 else 4
-        prime = read_midi(args.prime_midi, fpq, kind.seconds_per_frame)
-    elif args.prime_data:
-        corpus = Corpus(args.prime_data)
-        songs = corpus.split("valid")[0].shape[0] - 1
-        if not 0 <= args.prime_song < songs:
-            raise ValueError("--prime-song %d: %s has %d valid songs" % (args.prime_song, args.prime_data, songs))
-        prime = corpus.songs("valid", args.prime_song + 1)[args.prime_song][:args.prime_frames]
-    frames = model.sample(prime, args.length, args.temperature, args.method, args.seed)
-    from .midi import write_midi
-    write_midi(kind.midi(frames), args.out)
-    out = {"midi": args.out, "frames": frames.shape[0], "prime_frames": 0 if prime is None else len(prime)}
-    if args.image:
-        from .image import write_pianoroll_png
-        write_pianoroll_png(frames.tolist(), args.image, kind.frames_per_beat())
-        out["image"] = args.image
-    if args.wav:
-        _render_wav(args.out, args.wav)
-        out["wav"] = args.wav
-    print(_dump(out), flush=True)
-    return 0
+    return model.kind.sample_command(model, args)  # text on stdout, or files and a JSON line
 
 
 def parser():

@@ -22,19 +22,19 @@ def evaluate(model, data, split="valid", max_symbols=0, batch_size=32, prime_sym
     corpus = data if isinstance(data, Corpus) else Corpus(data)
     if max_symbols < 0 or batch_size <= 0 or prime_symbols < 0:
         raise ValueError("--max-symbols and --prime-symbols must be >= 0, --batch-size > 0")
-    offsets, artist = corpus.split(split)
-    total = offsets.shape[0] - 1
-    if total == 0:
+    _, artist = corpus.split(split)
+    # The kind says what a stored song is to the model and how many predictions it makes.
+    values = [model.kind.song(v) for v in corpus.songs(split)]
+    if not values:
         raise ValueError("%s: split '%s' has no songs to evaluate" % (corpus.path, split))
-    lengths = (offsets[1:] - offsets[:-1]).tolist()
     songs, predictions = 0, 0
-    while songs < total:
-        n = lengths[songs] + (1 if model.kind.predicts_end else 0)
+    while songs < len(values):
+        n = model.kind.predictions(values[songs])
         if max_symbols > 0 and songs > 0 and predictions + n > max_symbols:
             break
         predictions += n
         songs += 1
-    values = corpus.songs(split, songs)
+    values = values[:songs]
     ids = artist[:songs].tolist()
     window = max(1, min(int(model.config.get("train.seq_len", EVAL_WINDOW)), EVAL_WINDOW))
     artists = len(corpus.artists) if by_artist else 0

@@ -5,6 +5,9 @@ positions are what chorus's stream batcher feeds (the end-of-song symbol or a si
 zeros, before the first position; lyrics also predict the end of the song)."""
 
 import math
+import os
+import shutil
+import subprocess
 import sys
 
 import torch
@@ -116,6 +119,12 @@ class LyricsKind:
                                excluded=(UNKNOWN,), stop=lambda v: int(v) == END_OF_SONG)
         return to_text(prime_code_points) + self.decode(drawn.tolist())
 
+    def sample_command(self, model, args):
+        """`sample` on the command line: the text on stdout."""
+        print(self.sample(model, args.prime, args.length, args.temperature, args.method, args.seed,
+                          args.artist), flush=True)
+        return 0
+
 
 class PianoRollKind:
     """model.kind pianoroll: 88-key frames (pianoroll.json: the corpus's time grid)."""
@@ -176,6 +185,37 @@ class PianoRollKind:
         drawn = model.generate(feed, length, temperature, "multinomial", seed)
         return torch.cat([prime, drawn.reshape(-1, KEYS)])
 
+    def sample_command(self, model, args):
+        """`sample` on the command line: the MIDI file (and picture, audio), one JSON line."""
+        from .cli import dump_json
+        from .corpus import Corpus
+        from .midi import write_midi
+        if not args.out:
+            raise ValueError("a piano-roll model samples into a MIDI file: pass --out FILE.mid")
+        prime = None
+        if args.prime_midi:
+            from .midi_read import read_midi
+            prime = read_midi(args.prime_midi, self.frames_per_quarter if self.frames_per_quarter > 0 else 4,
+                              self.seconds_per_frame)
+        elif args.prime_data:
+            corpus = Corpus(args.prime_data)
+            songs = corpus.split("valid")[0].shape[0] - 1
+            if not 0 <= args.prime_song < songs:
+                raise ValueError("--prime-song %d: %s has %d valid songs" % (args.prime_song, args.prime_data, songs))
+            prime = corpus.songs("valid", args.prime_song + 1)[args.prime_song][:args.prime_frames]
+        frames = self.sample(model, prime, args.length, args.temperature, args.method, args.seed)
+        write_midi(self.midi(frames), args.out)
+        out = {"midi": args.out, "frames": frames.shape[0], "prime_frames": 0 if prime is None else len(prime)}
+        if args.image:
+            from .image import write_pianoroll_png
+            write_pianoroll_png(frames.tolist(), args.image, self.frames_per_beat())
+            out["image"] = args.image
+        if args.wav:
+            _render_wav(args.out, args.wav)
+            out["wav"] = args.wav
+        print(dump_json(out), flush=True)
+        return 0
+
     def frames_per_beat(self):
         """Beat lines of the picture: the corpus's grid, none for seconds, 4 when unknown."""
         if self.frames_per_quarter > 0:
@@ -189,4 +229,21 @@ class PianoRollKind:
                            self.seconds_per_frame, velocity=velocity)
 
 
+def _render_wav(midi, wav):
+    """`--wav`: the MIDI file through fluidsynth and a General MIDI soundfont, as chorus does."""
+    fonts = [f for f in ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2",
+                         "/usr/share/sounds/sf2/default-GM.sf2") if os.path.exists(f)]
+    if not fonts or shutil.which("fluidsynth") is None:
+        raise ValueError("--wav needs fluidsynth and a General MIDI soundfont: apt-get install "
+                         "fluidsynth fluid-soundfont-gm")
+    r = subprocess.run(["fluidsynth", "-ni", "-q", "-F", wav, fonts[-1], midi],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if r.returncode != 0 or not os.path.exists(wav):
+        raise RuntimeError("fluidsynth failed to render " + midi)
+
+
+# model.kind -> its class. A kind provides: corpus_format, unit/metric/nats_per_metric/plural,
+# position_shape and outputs, predicts_end, head_name(config), features(config), song(stored song),
+# predictions(song), artist_id(a), check_corpus(corpus, split, checkpoint), sample(model, ...) and
+# sample_command(model, args).
 KINDS = {"chars": LyricsKind, "pianoroll": PianoRollKind}
