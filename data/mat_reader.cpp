@@ -142,7 +142,8 @@ class V5Check {
     const uint64_t size = static_cast<uint64_t>(std::ftell(f_.get()));
     uint64_t at = 128;
     for (int element = 1; at < size; ++element) {
-      const std::string where = path_ + ": data element " + std::to_string(element) + " (byte " + std::to_string(at) + ")";
+      const std::string where =
+          path_ + ": data element " + std::to_string(element) + " (byte " + std::to_string(at) + ")";
       unsigned char tag[8];
       if (size - at < 8 || !read_at(at, tag, 8)) throw InputError(where + ": truncated: the file ends inside its tag");
       const uint64_t type = u32(tag), bytes = u32(tag + 4);
@@ -196,7 +197,8 @@ class V5Check {
         throw InputError(where + ": corrupt compressed data (zlib: " + (z.msg ? z.msg : std::to_string(rc)) + ")");
       }
       const size_t made = out.size() - z.avail_out;
-      if (head.size() < 64) head.insert(head.end(), out.begin(), out.begin() + std::min<size_t>(made, 64 - head.size()));
+      const size_t keep = std::min<size_t>(made, 64 - std::min<size_t>(head.size(), 64));
+      head.insert(head.end(), out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep));
     }
     if (rc != Z_STREAM_END) throw InputError(where + ": truncated compressed data (the zlib stream does not end)");
     if (z.avail_in != 0 || left != 0) throw InputError(where + ": bytes after the end of its compressed data");
