@@ -1,12 +1,13 @@
-// The lyrics corpus in HDF5 (format "chorus-lyrics", version 1) on the shared corpus-file core
-// (data/corpus_file.h): the vocabulary and artist names, and per split the artist id and title of
-// each song. Invariants: a reader only ever sees a file whose format, version and structure were
-// checked at open, and reads only the symbols of the songs it is asked for; a writer that is not
-// committed removes its file.
+// The lyrics corpus in HDF5 (format "chorus-lyrics", version 2; version 1 still read) on the
+// shared corpus-file core (data/corpus_file.h): the vocabulary and artist names, and per split the
+// artist id and title of each song. Invariants: a reader only ever sees a file whose format,
+// version and structure were checked at open, and reads only the symbols of the songs it is asked
+// for; a writer that is not committed removes its file.
 #include "data/corpus.h"
 
 #include <sys/stat.h>
 
+#include <cstring>
 #include <stdexcept>
 
 #include "data/corpus_file.h"
@@ -20,16 +21,21 @@ namespace {
 using h5::check;
 using h5::Id;
 
-RowFormat symbol_rows() {
+// The symbols dataset with `bytes` per symbol on disk and in memory. Readers use 4 (int32 in
+// memory; HDF5 widens a narrower file type as it reads).
+RowFormat symbol_rows(size_t bytes = 4) {
   RowFormat f;
   f.name = "symbols";
-  f.file_type = H5T_STD_I32LE;
-  f.mem_type = H5T_NATIVE_INT32;
-  f.element_bytes = sizeof(int32_t);
+  f.file_type = bytes == 1 ? H5T_STD_U8LE : bytes == 2 ? H5T_STD_U16LE : H5T_STD_I32LE;
+  f.mem_type = bytes == 1 ? H5T_NATIVE_UINT8 : bytes == 2 ? H5T_NATIVE_UINT16 : H5T_NATIVE_INT32;
+  f.element_bytes = bytes;
   f.width = 1;
-  f.chunk_rows = 64 * 1024;  // int32 -> 256 KiB chunks (DESIGN.md "HDF5 access")
+  f.chunk_rows = (256 * 1024) / bytes;  // 256 KiB chunks (docs/design.md "HDF5 access")
   return f;
 }
+
+// The smallest width that holds every id of a vocabulary of `size` symbols.
+size_t symbol_bytes_for(int32_t size) { return size <= 256 ? 1 : size <= 65536 ? 2 : 4; }
 
 }  // namespace
 
@@ -41,12 +47,12 @@ struct CorpusReader::Handle {
 };
 
 CorpusReader::CorpusReader(const std::string& path) : SongSource(path), h5_(new Handle) {
-  h5_->file = std::make_unique<CorpusFileReader>(path, kLyricsFormat, kLyricsFormatVersion,
-                                                 "lyrics corpus", "chorus prepare lyrics",
-                                                 symbol_rows());
+  h5_->file = std::make_unique<CorpusFileReader>(path, kLyricsFormat, kLyricsOldestReadVersion,
+                                                 kLyricsFormatVersion, "lyrics corpus",
+                                                 "chorus prepare lyrics", symbol_rows());
   const hid_t file = h5_->file->file();
   try {
-    attrs_ = {{"format", kLyricsFormat}, {"version", kLyricsFormatVersion}};
+    attrs_ = {{"format", kLyricsFormat}, {"version", h5_->file->version()}};
     for (const char* key : {"source", "source_sha256", "options", "created"}) {
       if (h5::has_attr(file, key)) attrs_[key] = h5::read_string_attr(file, key, path);
     }
@@ -145,10 +151,12 @@ nlohmann::json CorpusReader::info() const {
 
 CorpusWriter::CorpusWriter(const std::string& path, const Vocab& vocab,
                            const std::vector<std::string>& artists,
-                           const nlohmann::json& provenance)
-    : file_(std::make_unique<CorpusFileWriter>(path, kLyricsFormat, kLyricsFormatVersion,
-                                               symbol_rows(), provenance)),
-      vocab_size_(vocab.size()), artists_(static_cast<int32_t>(artists.size())) {
+                           const nlohmann::json& provenance, LyricsLayout layout)
+    : vocab_size_(vocab.size()), artists_(static_cast<int32_t>(artists.size())),
+      symbol_bytes_(layout == LyricsLayout::kVersion1 ? 4 : symbol_bytes_for(vocab.size())) {
+  file_ = std::make_unique<CorpusFileWriter>(
+      path, kLyricsFormat, layout == LyricsLayout::kVersion1 ? 1 : kLyricsFormatVersion,
+      symbol_rows(symbol_bytes_), provenance);
   const hid_t f = file_->file();
   Id vocab_group = check(H5Gcreate2(f, "vocab", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), path, "vocab group");
   h5::write_int_attr(vocab_group.get(), "end_of_song", Vocab::kEndOfSong, path);
@@ -173,7 +181,20 @@ void CorpusWriter::add_song(const std::string& split, int32_t artist, const std:
       throw std::invalid_argument(file_->path() + ": symbol id " + std::to_string(id) + " out of range");
     }
   }
-  file_->add_song(split, symbols.data(), static_cast<int64_t>(symbols.size()));
+  if (symbol_bytes_ == 4) {
+    file_->add_song(split, symbols.data(), static_cast<int64_t>(symbols.size()));
+  } else {  // ids are checked above, so each fits the narrow type
+    narrow_.resize(symbols.size() * symbol_bytes_);
+    for (size_t i = 0; i < symbols.size(); ++i) {
+      if (symbol_bytes_ == 1) {
+        narrow_[i] = static_cast<uint8_t>(symbols[i]);
+      } else {
+        const uint16_t v = static_cast<uint16_t>(symbols[i]);
+        std::memcpy(narrow_.data() + 2 * i, &v, 2);
+      }
+    }
+    file_->add_song(split, narrow_.data(), static_cast<int64_t>(symbols.size()));
+  }
   artist_[split].push_back(artist);
   titles_[split].push_back(title);
 }

@@ -1,10 +1,12 @@
-// The lyrics corpus in HDF5: schema (format "chorus-lyrics", version 1) and a shard-aware reader.
+// The lyrics corpus in HDF5: schema (format "chorus-lyrics", version 2) and a shard-aware reader.
 // Schema (documented in data/README.md; every dataset readable with h5dump / h5py):
-//   /                 attrs: format="chorus-lyrics", version=1 (int), source, source_sha256,
+//   /                 attrs: format="chorus-lyrics", version=2 (int), source, source_sha256,
 //                            options (JSON text), created (ISO time)
 //   /vocab/code_points uint32 [V-2]   ids 2.. of Vocab (0 = end of song, 1 = unknown)
 //   /artists/names     vlen UTF-8 [A] artist id -> name ("" allowed)
-//   /<split>/symbols   int32 [N]      concatenated symbol ids of the split's songs, no separators
+//   /<split>/symbols   uint8 [N]      concatenated symbol ids of the split's songs, no separators:
+//                                     uint8 when V <= 256, uint16 when V <= 65536, else int32
+//                                     (version 1, still read: always int32)
 //   /<split>/offsets   int64 [S+1]    song i is symbols[offsets[i], offsets[i+1])
 //   /<split>/artist    int32 [S]      artist id of song i
 //   /<split>/titles    vlen UTF-8 [S] song titles
@@ -26,7 +28,13 @@ namespace chorus {
 class CorpusFileWriter;
 
 inline constexpr const char* kLyricsFormat = "chorus-lyrics";
-inline constexpr int kLyricsFormatVersion = 1;
+// 2: symbols in the smallest integer type that holds the vocabulary. 1: int32 symbols.
+inline constexpr int kLyricsFormatVersion = 2;
+inline constexpr int kLyricsOldestReadVersion = 1;
+
+// The layout a CorpusWriter writes: the current one, or version 1's (int32 symbols), kept so
+// that a test can write the old layout and check that it still reads.
+enum class LyricsLayout { kCurrent, kVersion1 };
 
 
 // Read access to a corpus file. Opening checks format and version (InputError with a hint on a
@@ -71,7 +79,10 @@ class CorpusWriter {
   // Creates `path` (truncating); call commit() at the end. Destroying an uncommitted writer
   // removes the file, so a failure never leaves a file that looks complete.
   CorpusWriter(const std::string& path, const Vocab& vocab, const std::vector<std::string>& artists,
-               const nlohmann::json& provenance /* source, source_sha256, options */);
+               const nlohmann::json& provenance /* source, source_sha256, options */,
+               LyricsLayout layout = LyricsLayout::kCurrent);
+  // Bytes per stored symbol: 1, 2 or 4.
+  size_t symbol_bytes() const { return symbol_bytes_; }
   void add_song(const std::string& split, int32_t artist, const std::string& title,
                 const std::vector<int32_t>& symbols);
   void commit();
@@ -79,6 +90,8 @@ class CorpusWriter {
  private:
   std::unique_ptr<CorpusFileWriter> file_;
   int32_t vocab_size_ = 0, artists_ = 0;
+  size_t symbol_bytes_ = 4;
+  std::vector<uint8_t> narrow_;  // a song's symbols in the stored width
   std::map<std::string, std::vector<int32_t>> artist_;       // per split: artist id of each song
   std::map<std::string, std::vector<std::string>> titles_;   // per split: title of each song
 };

@@ -120,10 +120,11 @@ void CorpusFileWriter::commit(const std::function<void(const std::string&, hid_t
 // ------------------------------------------------------------------------------- reader
 
 CorpusFileReader::CorpusFileReader(const std::string& path, const std::string& format,
-                                   int64_t version, const std::string& what,
-                                   const std::string& prepare, RowFormat rows)
+                                   int64_t min_version, int64_t max_version,
+                                   const std::string& what, const std::string& prepare,
+                                   RowFormat rows)
     : path_(path), format_(std::move(rows)),
-      file_(h5::open_corpus(path, format, version, what, prepare)) {}
+      file_(h5::open_corpus(path, format, min_version, max_version, what, prepare, &version_)) {}
 
 std::vector<std::string> CorpusFileReader::splits() const {
   std::vector<std::string> out;

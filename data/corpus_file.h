@@ -1,7 +1,8 @@
 // What the two corpus formats (lyrics, piano rolls) share on disk: a file whose root names its
 // format and version, and three split groups "train", "valid", "test", each with one chunked rows
-// dataset (/<split>/symbols int32 [N] or /<split>/frames uint8 [N, 11]) that grows a chunk at a
-// time, and /<split>/offsets int64 [S+1] (song i is rows [offsets[i], offsets[i+1])). Each format
+// dataset (/<split>/symbols uint8, uint16 or int32 [N], or /<split>/frames uint8 [N, 11]) that
+// grows a chunk at a time, and /<split>/offsets int64 [S+1] (song i is rows
+// [offsets[i], offsets[i+1])). Each format
 // adds its own attributes and per-split datasets (artist ids and titles; song names) around this
 // core. Internal to data/: the public headers are corpus.h and pianoroll_corpus.h.
 #pragma once
@@ -30,7 +31,7 @@ struct RowFormat {
   hid_t mem_type = -1;        // type in memory
   size_t element_bytes = 0;   // bytes of one element in memory
   hsize_t width = 1;          // elements per row
-  hsize_t chunk_rows = 0;     // rows per chunk (64-256 KiB: DESIGN.md "HDF5 access")
+  hsize_t chunk_rows = 0;     // rows per chunk (64-256 KiB: docs/design.md "HDF5 access")
 };
 
 // Creates a corpus file (truncating) with the format's root attributes and an empty rows dataset
@@ -74,9 +75,12 @@ class CorpusFileWriter {
 // gives each present split's index and rows. The format-specific reader checks the rest.
 class CorpusFileReader {
  public:
-  CorpusFileReader(const std::string& path, const std::string& format, int64_t version,
-                   const std::string& what, const std::string& prepare, RowFormat rows);
+  // Reads files of versions min_version..max_version (the older ones a format still reads).
+  CorpusFileReader(const std::string& path, const std::string& format, int64_t min_version,
+                   int64_t max_version, const std::string& what, const std::string& prepare,
+                   RowFormat rows);
   hid_t file() const { return file_.get(); }
+  int64_t version() const { return version_; }
   // The splits the file holds, in train, valid, test order.
   std::vector<std::string> splits() const;
   // Opens /<split>/<rows> and /<split>/offsets, checks the rows' shape and type (InputError with
@@ -88,6 +92,7 @@ class CorpusFileReader {
  private:
   std::string path_;
   RowFormat format_;
+  int64_t version_ = 0;
   h5::Id file_;
   std::map<std::string, h5::Id> rows_;
 };

@@ -191,8 +191,9 @@ std::string file_format(const std::string& path) {
   return read_string_attr(file.get(), "format", path);
 }
 
-Id open_corpus(const std::string& path, const std::string& format, int64_t version,
-               const std::string& what, const std::string& prepare) {
+Id open_corpus(const std::string& path, const std::string& format, int64_t min_version,
+               int64_t max_version, const std::string& what, const std::string& prepare,
+               int64_t* version) {
   quiet_errors();
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
@@ -215,10 +216,15 @@ Id open_corpus(const std::string& path, const std::string& format, int64_t versi
   }
   const int64_t found_version =
       has_attr(file.get(), "version") ? read_int_attr(file.get(), "version", path) : -1;
-  if (found_version != version) {
+  if (found_version < min_version || found_version > max_version) {
+    const std::string reads = min_version == max_version
+                                  ? "version " + std::to_string(max_version)
+                                  : "versions " + std::to_string(min_version) + " to " +
+                                        std::to_string(max_version);
     throw InputError(path + ": format version " + std::to_string(found_version) +
-                     ", this Chorus reads version " + std::to_string(version) + hint);
+                     ", this Chorus reads " + reads + hint);
   }
+  if (version) *version = found_version;
   return file;
 }
 

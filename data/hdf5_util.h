@@ -84,12 +84,14 @@ Id open_dataset(hid_t file, const std::string& path, const std::string& filename
 // The "format" attribute of an HDF5 file's root ("chorus-lyrics", "chorus-pianoroll", ...);
 // InputError naming the file when it is missing, unreadable or not HDF5.
 std::string file_format(const std::string& path);
-// Opens a Chorus corpus file read-only and checks its "format" and "version" attributes. File
-// locking is off: corpora are renamed into place complete and never modified, and cluster file
-// systems without flock would refuse the open (DESIGN.md "HDF5 access"). `what` names the kind
-// ("lyrics corpus"), `prepare` the command that makes one; InputError naming the file otherwise.
-Id open_corpus(const std::string& path, const std::string& format, int64_t version,
-               const std::string& what, const std::string& prepare);
+// Opens a Chorus corpus file read-only and checks its "format" attribute and that its "version"
+// is in [min_version, max_version] (stored in *version when given). File locking is off:
+// corpora are renamed into place complete and never modified, and cluster file systems without
+// flock would refuse the open (docs/design.md "HDF5 access"). `what` names the kind ("lyrics
+// corpus"), `prepare` the command that makes one; InputError naming the file otherwise.
+Id open_corpus(const std::string& path, const std::string& format, int64_t min_version,
+               int64_t max_version, const std::string& what, const std::string& prepare,
+               int64_t* version = nullptr);
 // The current UTC time as ISO 8601 ("2025-01-31T12:00:00Z"), for "created" attributes.
 std::string iso_now();
 

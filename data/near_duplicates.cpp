@@ -1,12 +1,16 @@
-// Near-duplicate grouping by sampled shingles: an inverted index from shingle to songs, pairs
-// counted through it, union-find over the pairs that pass the overlap test.
-// Invariant: the grouping (and each group's representative) is independent of the input order.
+// Near-duplicate grouping by sampled shingles: (shingle, song) records sorted (spilled to disk
+// beyond a bound), pairs of songs under each rare shingle counted the same way, union-find over
+// the pairs that pass the overlap test.
+// Invariant: the grouping (and each group's representative) is independent of the input order
+// and of the memory bound.
 #include "data/near_duplicates.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
-#include <unordered_map>
+
+#include "data/spill_sort.h"
 
 namespace chorus {
 namespace {
@@ -69,38 +73,105 @@ std::vector<uint64_t> song_fingerprint(const std::u32string& text) {
   return out;
 }
 
-std::vector<int64_t> group_near_duplicates(const std::vector<std::vector<uint64_t>>& fingerprints,
-                                           const std::vector<std::string>& keys,
-                                           const NearDuplicateOptions& options) {
-  if (keys.size() != fingerprints.size()) {
-    throw std::invalid_argument("group_near_duplicates: one key per fingerprint");
-  }
+namespace {
+// A shingle of a song, and a pair of songs with the number of (group-size-limited) shingles they
+// share: the records the index sorts.
+struct ShingleRecord {
+  uint64_t hash;
+  uint32_t song;
+};
+struct PairRecord {
+  uint32_t a, b, shared;  // a < b
+};
+}  // namespace
+
+struct NearDuplicateIndex::Shingles {
+  explicit Shingles(size_t capacity)
+      : sorter(capacity, [](const ShingleRecord& x, const ShingleRecord& y) {
+          return x.hash != y.hash ? x.hash < y.hash : x.song < y.song;
+        }) {}
+  SpillSorter<ShingleRecord> sorter;
+};
+
+NearDuplicateIndex::NearDuplicateIndex(const NearDuplicateOptions& options, size_t records_in_memory)
+    : options_(options), records_in_memory_(records_in_memory),
+      shingles_(std::make_unique<Shingles>(records_in_memory)) {
   if (!(options.min_overlap > 0.0 && options.min_overlap <= 1.0)) {
-    throw std::invalid_argument("group_near_duplicates: min_overlap must be in (0, 1]");
+    throw std::invalid_argument("near-duplicate grouping: min_overlap must be in (0, 1]");
   }
-  const size_t n = fingerprints.size();
-  std::unordered_map<uint64_t, std::vector<int64_t>> postings;
-  for (size_t i = 0; i < n; ++i) {
-    for (uint64_t s : fingerprints[i]) postings[s].push_back(static_cast<int64_t>(i));
+}
+
+NearDuplicateIndex::~NearDuplicateIndex() = default;
+
+void NearDuplicateIndex::add(const std::vector<uint64_t>& fingerprint) {
+  if (sizes_.size() >= std::numeric_limits<uint32_t>::max()) throw std::length_error("near-duplicate index: too many songs");
+  const uint32_t song = static_cast<uint32_t>(sizes_.size());
+  sizes_.push_back(static_cast<uint32_t>(fingerprint.size()));
+  for (uint64_t h : fingerprint) shingles_->sorter.add({h, song});
+}
+
+std::vector<int64_t> NearDuplicateIndex::group(const std::vector<bool>& include,
+                                               const std::vector<std::string>& keys) {
+  const size_t n = sizes_.size();
+  if (keys.size() != n || include.size() != n) {
+    throw std::invalid_argument("near-duplicate grouping: one key and one flag per song");
   }
+  // Candidate pairs: every two included songs under one shingle held by at most
+  // max_songs_per_shingle included songs (more is a common phrase, not evidence of copying).
+  auto pair_less = [](const PairRecord& x, const PairRecord& y) { return x.a != y.a ? x.a < y.a : x.b < y.b; };
+  auto merge_equal = [](std::vector<PairRecord>& run) {
+    size_t out = 0;
+    for (size_t i = 0; i < run.size(); ++i) {
+      if (out > 0 && run[out - 1].a == run[i].a && run[out - 1].b == run[i].b) {
+        run[out - 1].shared += run[i].shared;
+      } else {
+        run[out++] = run[i];
+      }
+    }
+    run.resize(out);
+  };
+  SpillSorter<PairRecord> pairs(records_in_memory_, pair_less, merge_equal);
+  const size_t limit = static_cast<size_t>(std::max<int64_t>(options_.max_songs_per_shingle, 0));
+  std::vector<uint32_t> members;  // of the current shingle, up to limit + 1
+  size_t count = 0;
+  uint64_t current = 0;
+  auto close = [&] {
+    if (count < 2 || count > limit) return;
+    for (size_t x = 0; x < members.size(); ++x)
+      for (size_t y = x + 1; y < members.size(); ++y) pairs.add({members[x], members[y], 1});
+  };
+  shingles_->sorter.for_each([&](const ShingleRecord& r) {
+    if (!include[r.song]) return;
+    if (count == 0 || r.hash != current) {
+      close();
+      members.clear();
+      count = 0;
+      current = r.hash;
+    }
+    ++count;
+    if (members.size() <= limit) members.push_back(r.song);
+  });
+  close();
+  shingles_.reset();  // its scratch file and buffers are no longer needed
+
   UnionFind groups(n);
-  std::unordered_map<int64_t, int64_t> shared;
-  for (size_t i = 0; i < n; ++i) {
-    shared.clear();
-    for (uint64_t s : fingerprints[i]) {
-      const auto& songs = postings.at(s);
-      if (static_cast<int64_t>(songs.size()) > options.max_songs_per_shingle) continue;
-      for (int64_t j : songs) {
-        if (j != static_cast<int64_t>(i)) ++shared[j];
-      }
+  PairRecord run{0, 0, 0};
+  auto decide = [&] {
+    if (run.shared == 0) return;
+    const double smaller = static_cast<double>(std::min(sizes_[run.a], sizes_[run.b]));
+    if (run.shared >= options_.min_shared && run.shared >= options_.min_overlap * smaller) {
+      groups.join(run.a, run.b);
     }
-    for (const auto& [j, count] : shared) {
-      const double smaller = static_cast<double>(std::min(fingerprints[i].size(), fingerprints[j].size()));
-      if (count >= options.min_shared && count >= options.min_overlap * smaller) {
-        groups.join(static_cast<int64_t>(i), j);
-      }
+  };
+  pairs.for_each([&](const PairRecord& p) {  // sorted; a pair may come once per spilled run
+    if (p.a == run.a && p.b == run.b && run.shared > 0) {
+      run.shared += p.shared;
+      return;
     }
-  }
+    decide();
+    run = p;
+  });
+  decide();
   // Representative: the member with the smallest key (ties: the smallest index).
   std::vector<int64_t> best(n, -1);
   for (size_t i = 0; i < n; ++i) {
@@ -110,6 +181,17 @@ std::vector<int64_t> group_near_duplicates(const std::vector<std::vector<uint64_
   std::vector<int64_t> out(n);
   for (size_t i = 0; i < n; ++i) out[i] = best[groups.find(static_cast<int64_t>(i))];
   return out;
+}
+
+std::vector<int64_t> group_near_duplicates(const std::vector<std::vector<uint64_t>>& fingerprints,
+                                           const std::vector<std::string>& keys,
+                                           const NearDuplicateOptions& options) {
+  if (keys.size() != fingerprints.size()) {
+    throw std::invalid_argument("group_near_duplicates: one key per fingerprint");
+  }
+  NearDuplicateIndex index(options);
+  for (const auto& f : fingerprints) index.add(f);
+  return index.group(std::vector<bool>(fingerprints.size(), true), keys);
 }
 
 }  // namespace chorus

@@ -24,7 +24,7 @@ RowFormat frame_rows() {
   f.mem_type = H5T_NATIVE_UINT8;
   f.element_bytes = 1;
   f.width = kPackedFrameBytes;
-  f.chunk_rows = 16384;  // x 11 bytes = 176 KiB per chunk (DESIGN.md "HDF5 access")
+  f.chunk_rows = 16384;  // x 11 bytes = 176 KiB per chunk (docs/design.md "HDF5 access")
   return f;
 }
 
@@ -59,8 +59,8 @@ struct PianoRollReader::Handle {
 
 PianoRollReader::PianoRollReader(const std::string& path) : SongSource(path), h5_(new Handle) {
   h5_->file = std::make_unique<CorpusFileReader>(path, kPianoRollFormat, kPianoRollFormatVersion,
-                                                 "piano-roll corpus", "chorus prepare pianoroll",
-                                                 frame_rows());
+                                                 kPianoRollFormatVersion, "piano-roll corpus",
+                                                 "chorus prepare pianoroll", frame_rows());
   const hid_t file = h5_->file->file();
   const std::string hint = "; was written by another program or version; re-run chorus prepare pianoroll";
   try {

@@ -1,4 +1,5 @@
-// `chorus prepare lyrics`: raw lyrics -> HDF5 corpus in two streaming passes (count, then encode).
+// `chorus prepare lyrics`: raw lyrics -> HDF5 corpus in streaming passes (index, vocabulary,
+// encode), in memory bounded by a few bytes per song.
 // Invariants: a song's split depends only on its (artist, title), never on which other songs or
 // artists are present, except that a group of near-duplicates shares the split of its
 // representative (data/near_duplicates.h); the output appears (by rename) only when complete, and nothing is left
@@ -8,8 +9,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <iomanip>
 #include <map>
+#include <memory>
 #include <ostream>
 #include <set>
 #include <sstream>
@@ -57,50 +60,45 @@ void validate(const PrepareLyricsOptions& o) {
   }
 }
 
-// What pass 1 keeps of a song.
-struct SongRecord {
-  std::string artist;
-  std::string key;                    // artist + '\x1f' + title, the split hash's input
-  std::vector<char32_t> chars;        // distinct code points (without --vocab-from)
-  std::vector<uint64_t> fingerprint;  // near-duplicate shingles (when grouping)
+// What pass 1 keeps of each song: a few bytes, whatever its length (the text is read again).
+struct SongIndex {
+  std::vector<std::string> keys;     // artist + '\x1f' + title (the split hash's input); dropped
+                                     // once the splits are planned
+  std::vector<uint64_t> key_hashes;  // FNV-1a of the key: passes 2 and 3 check they see the same songs
+  std::vector<uint32_t> artist;      // index into the artist names of pass 1
+  std::vector<uint8_t> split;        // 0 train, 1 valid, 2 test: planned after pass 1
+};
+
+uint8_t split_number(const char* split) { return split[0] == 't' && split[1] == 'r' ? 0 : split[0] == 'v' ? 1 : 2; }
+
+// Near-duplicate grouping statistics.
+struct GroupStats {
+  int64_t groups = 0, grouped_songs = 0, moved = 0;
 };
 
 // Each song's split: its own hash's split, or, in a group of near-duplicates, the split of the
 // group's representative (data/near_duplicates.h), so that copies never straddle splits.
-struct SplitPlan {
-  std::vector<std::string> split;  // per song of pass 1
-  int64_t groups = 0, grouped_songs = 0, moved = 0;
-};
-
-template <typename Kept>
-SplitPlan plan_splits(const std::vector<SongRecord>& songs, const Kept& kept,
-                      const PrepareLyricsOptions& o) {
-  SplitPlan plan;
-  for (const auto& s : songs) plan.split.push_back(split_of_key(s.key, o.valid_fraction, o.test_fraction));
-  if (!(o.near_duplicate_overlap > 0.0)) return plan;
-  std::vector<size_t> index;  // the kept songs: dropped artists take no part in the grouping
-  std::vector<std::vector<uint64_t>> prints;
-  std::vector<std::string> keys;
-  for (size_t i = 0; i < songs.size(); ++i) {
-    if (!kept(songs[i].artist)) continue;
-    index.push_back(i);
-    prints.push_back(songs[i].fingerprint);
-    keys.push_back(songs[i].key);
+// Only kept songs take part in the grouping.
+GroupStats plan_splits(SongIndex& songs, NearDuplicateIndex* index, const std::vector<bool>& kept,
+                       const PrepareLyricsOptions& o) {
+  GroupStats g;
+  const size_t n = songs.keys.size();
+  songs.split.resize(n);
+  for (size_t i = 0; i < n; ++i) songs.split[i] = split_number(split_of_key(songs.keys[i], o.valid_fraction, o.test_fraction));
+  if (index == nullptr) return g;
+  const std::vector<int64_t> rep = index->group(kept, songs.keys);
+  std::vector<int64_t> sizes(n, 0);
+  for (size_t i = 0; i < n; ++i)
+    if (kept[i]) ++sizes[static_cast<size_t>(rep[i])];
+  for (size_t i = 0; i < n; ++i) {
+    if (!kept[i] || sizes[static_cast<size_t>(rep[i])] < 2) continue;
+    ++g.grouped_songs;
+    if (rep[i] == static_cast<int64_t>(i)) ++g.groups;
+    const uint8_t split = split_number(split_of_key(songs.keys[rep[i]], o.valid_fraction, o.test_fraction));
+    if (split != songs.split[i]) ++g.moved;
+    songs.split[i] = split;
   }
-  NearDuplicateOptions nd;
-  nd.min_overlap = o.near_duplicate_overlap;
-  const std::vector<int64_t> rep = group_near_duplicates(prints, keys, nd);
-  std::map<int64_t, int64_t> sizes;
-  for (int64_t r : rep) ++sizes[r];
-  for (size_t k = 0; k < index.size(); ++k) {
-    if (sizes[rep[k]] < 2) continue;
-    ++plan.grouped_songs;
-    if (rep[k] == static_cast<int64_t>(k)) ++plan.groups;
-    const std::string split = split_of_key(keys[rep[k]], o.valid_fraction, o.test_fraction);
-    if (split != plan.split[index[k]]) ++plan.moved;
-    plan.split[index[k]] = split;
-  }
-  return plan;
+  return g;
 }
 
 struct SplitStats {
@@ -148,27 +146,35 @@ nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream&
   const bool reuse = !options.vocab_from.empty();
   if (reuse) load_vocab_from(options.vocab_from, &reused_vocab, &reused_artists);
 
-  // Pass 1: checksum, song counts per artist, and per song its key, its distinct code points (for
-  // the vocabulary, from the training split of kept artists only) and its near-duplicate
-  // fingerprint. Splits are settled after the pass, once near-duplicate groups are known.
+  // Pass 1: checksum, song counts per artist, and per song its key and artist (for the split)
+  // and its near-duplicate fingerprint, which goes straight into the index (spilled to disk
+  // beyond a bound). Splits are settled after the pass, once near-duplicate groups are known.
   const std::string sha = sha256_file(input);
   std::map<std::string, int64_t> counts;
-  std::vector<SongRecord> songs;
+  std::map<std::string, uint32_t> artist_number;  // pass 1's numbering of the artists seen
+  std::vector<const std::string*> artist_of_number;
+  SongIndex songs;
   int64_t empty_songs = 0;
-  const bool group = options.near_duplicate_overlap > 0.0;
+  std::unique_ptr<NearDuplicateIndex> index;
+  if (options.near_duplicate_overlap > 0.0) {
+    NearDuplicateOptions nd;
+    nd.min_overlap = options.near_duplicate_overlap;
+    index = std::make_unique<NearDuplicateIndex>(nd);
+  }
   read_lyrics(input, options.format, [&](const RawSong& song) {
     if (!selected(song.artist)) return;
     const std::u32string text = normalise_song(song.text);
-    if (text.empty()) return;
-    ++counts[song.artist];
-    SongRecord r{song.artist, song.artist + '\x1f' + song.title, {}, {}};
-    if (!reuse) {
-      r.chars.assign(text.begin(), text.end());
-      std::sort(r.chars.begin(), r.chars.end());
-      r.chars.erase(std::unique(r.chars.begin(), r.chars.end()), r.chars.end());
+    if (text.empty()) {
+      ++empty_songs;
+      return;
     }
-    if (group) r.fingerprint = song_fingerprint(text);
-    songs.push_back(std::move(r));
+    ++counts[song.artist];
+    const auto [it, added] = artist_number.emplace(song.artist, static_cast<uint32_t>(artist_of_number.size()));
+    if (added) artist_of_number.push_back(&it->first);
+    songs.keys.push_back(song.artist + '\x1f' + song.title);
+    songs.key_hashes.push_back(fnv1a64(songs.keys.back()));
+    songs.artist.push_back(it->second);
+    if (index) index->add(song_fingerprint(text));
   });
   for (const auto& name : options.artists) {
     if (!counts.count(name)) log << "warning: artist \"" << name << "\" has no songs in " << input << "\n";
@@ -196,24 +202,15 @@ nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream&
     auto c = counts.find(artist);
     return c != counts.end() && c->second >= options.min_songs && artist_id.count(artist) > 0;
   };
-  const SplitPlan plan = plan_splits(songs, kept, options);
+  std::vector<bool> kept_song(songs.keys.size());
+  for (size_t i = 0; i < kept_song.size(); ++i) kept_song[i] = kept(*artist_of_number[songs.artist[i]]);
+  const GroupStats plan = plan_splits(songs, index.get(), kept_song, options);
+  index.reset();
+  std::vector<std::string>().swap(songs.keys);
   if (plan.grouped_songs > 0) {
     log << "near-duplicates: " << plan.grouped_songs << " songs in " << plan.groups
         << " groups kept within one split each (" << plan.moved
         << " moved from their own hash's split)\n";
-  }
-  Vocab vocab = reused_vocab;
-  if (!reuse) {
-    std::set<char32_t> chars;
-    for (size_t i = 0; i < songs.size(); ++i) {
-      if (kept(songs[i].artist) && plan.split[i] == "train") chars.insert(songs[i].chars.begin(), songs[i].chars.end());
-    }
-    if (chars.size() > kMaxVocabularyCodePoints) {
-      throw InputError(input + ": the training songs hold " + std::to_string(chars.size()) +
-                       " distinct characters, over the limit of " +
-                       std::to_string(kMaxVocabularyCodePoints) + " (is this really lyrics?)");
-    }
-    vocab = Vocab(std::vector<char32_t>(chars.begin(), chars.end()));
   }
   int64_t kept_songs = 0;
   for (const auto& [name, n] : counts) {
@@ -225,8 +222,43 @@ nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream&
                      ", min_songs " + std::to_string(options.min_songs) +
                      (reuse ? ", artists of " + options.vocab_from : std::string()) + ")");
   }
+  // Passes 2 and 3 see the songs of pass 1 in the same order, unless the file changed between.
+  auto replay = [&](const std::function<void(size_t, const RawSong&, const std::u32string&)>& visit) {
+    size_t ordinal = 0;
+    read_lyrics(input, options.format, [&](const RawSong& song) {
+      if (!selected(song.artist)) return;
+      const std::u32string text = normalise_song(song.text);
+      if (text.empty()) return;
+      if (ordinal >= songs.key_hashes.size() || songs.key_hashes[ordinal] != fnv1a64(song.artist + '\x1f' + song.title)) {
+        throw InputError(input + ": changed while being read (song \"" + song.title + "\" by " + song.artist + ")");
+      }
+      visit(ordinal++, song, text);
+    });
+  };
 
-  // Pass 2: encode and write to output.tmp; rename only after a successful commit.
+  // Pass 2 (without --vocab-from): the vocabulary, the code points of the kept training songs.
+  Vocab vocab = reused_vocab;
+  if (!reuse) {
+    std::vector<bool> seen(0x110000, false);
+    size_t distinct = 0;
+    replay([&](size_t i, const RawSong&, const std::u32string& text) {
+      if (!kept_song[i] || songs.split[i] != 0) return;
+      for (char32_t c : text) {
+        if (c < seen.size() && !seen[c]) seen[c] = true, ++distinct;
+      }
+    });
+    if (distinct > kMaxVocabularyCodePoints) {
+      throw InputError(input + ": the training songs hold " + std::to_string(distinct) +
+                       " distinct characters, over the limit of " +
+                       std::to_string(kMaxVocabularyCodePoints) + " (is this really lyrics?)");
+    }
+    std::vector<char32_t> chars;
+    for (char32_t c = 0; c < seen.size(); ++c)
+      if (seen[c]) chars.push_back(c);
+    vocab = Vocab(std::move(chars));
+  }
+
+  // Pass 3: encode and write to output.tmp; rename only after a successful commit.
   nlohmann::json opts = {{"format", format_name(options.format)},
                          {"artists", options.artists},
                          {"min_songs", options.min_songs},
@@ -237,25 +269,15 @@ nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream&
   nlohmann::json provenance = {{"source", input}, {"source_sha256", sha}, {"options", opts.dump()}};
   const std::string tmp = options.output + ".tmp";
   std::map<std::string, SplitStats> stats;
+  size_t symbol_bytes = 0;
   try {
     CorpusWriter writer(tmp, vocab, artists, provenance);
-    size_t ordinal = 0;
-    read_lyrics(input, options.format, [&](const RawSong& song) {
-      if (!selected(song.artist)) return;
-      const std::u32string text = normalise_song(song.text);
-      if (text.empty()) {
-        ++empty_songs;
-        return;
-      }
-      // Pass 2 sees the songs of pass 1 in the same order, unless the file changed in between.
-      if (ordinal >= songs.size() || songs[ordinal].key != song.artist + '\x1f' + song.title) {
-        throw InputError(input + ": changed while being read (song \"" + song.title + "\" by " +
-                         song.artist + ")");
-      }
-      const std::string& split = plan.split[ordinal++];
-      if (!kept(song.artist)) return;
-      std::vector<int32_t> ids;
-      ids.reserve(text.size());
+    symbol_bytes = writer.symbol_bytes();
+    std::vector<int32_t> ids;
+    replay([&](size_t i, const RawSong& song, const std::u32string& text) {
+      if (!kept_song[i]) return;
+      const char* split = kSplits[songs.split[i]];
+      ids.clear();
       SplitStats& st = stats[split];
       for (char32_t c : text) {
         ids.push_back(vocab.id(c));
@@ -278,6 +300,7 @@ nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream&
                             {"vocab_size", vocab.size()},
                             {"artists", artists.size()},
                             {"skipped_empty", empty_songs},
+                            {"symbol_bytes", symbol_bytes},
                             {"near_duplicates", {{"songs", plan.grouped_songs},
                                                  {"groups", plan.groups},
                                                  {"moved", plan.moved}}},
@@ -297,7 +320,8 @@ nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream&
         << std::setw(12) << st.symbols << std::setw(10) << st.unknown << std::setw(10)
         << st.artists.size() << "\n";
   }
-  log << "vocabulary " << vocab.size() << " symbols (incl. end-of-song and unknown), "
+  log << "vocabulary " << vocab.size() << " symbols (incl. end-of-song and unknown; stored in "
+      << symbol_bytes << " byte" << (symbol_bytes > 1 ? "s" : "") << " each), "
       << artists.size() << " artists";
   if (empty_songs > 0) log << ", " << empty_songs << " empty songs skipped";
   log << "\n";

@@ -1,4 +1,5 @@
-// `chorus prepare lyrics`: raw lyrics (CSV or fortune file) -> HDF5 corpus, in two streaming passes.
+// `chorus prepare lyrics`: raw lyrics (CSV or fortune file) -> HDF5 corpus, in streaming passes
+// over the file (three; two with --vocab-from), in memory that does not grow with the text.
 #pragma once
 #include <cstdint>
 #include <iosfwd>
@@ -36,7 +37,8 @@ std::vector<std::string> parse_artist_list(const std::string& spec);
 
 // Runs the preparation; writes a readable summary per split to `log` and returns the summary as
 // JSON ({"output", "splits": {"train": {"songs", "symbols", "unknown"}, ...}, "vocab_size",
-// "artists"}). Throws InputError on bad input; no output file is left behind on any failure.
+// "symbol_bytes" (1, 2 or 4 per stored symbol), "artists"}). Throws InputError on bad input; no
+// output file is left behind on any failure.
 nlohmann::json prepare_lyrics(const PrepareLyricsOptions& options, std::ostream& log);
 
 

@@ -1,4 +1,4 @@
-// UTF-8 decoding and the pinned song normalisation (DESIGN.md "Symbols").
+// UTF-8 decoding and the pinned song normalisation (docs/design.md "Symbols").
 // Invariant: the same bytes always give the same code points, whatever the locale; malformed
 // input never throws (each bad byte becomes U+FFFD), so one broken song cannot stop a corpus.
 #include "data/text.h"

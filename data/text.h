@@ -1,4 +1,4 @@
-// Lyrics text as symbols: UTF-8 decoding and the pinned normalisation (DESIGN.md "Symbols").
+// Lyrics text as symbols: UTF-8 decoding and the pinned normalisation (docs/design.md "Symbols").
 #pragma once
 #include <string>
 #include <string_view>

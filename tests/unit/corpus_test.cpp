@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "data/errors.h"
 #include "data/hdf5_util.h"
@@ -143,11 +144,64 @@ TEST_F(CorpusTest, WrongFormatIsRejectedWithAHint) {
   EXPECT_NE(msg.find("re-run chorus prepare"), std::string::npos) << msg;
 }
 
+// The type of /<split>/symbols on disk: (class, bytes, signed).
+std::tuple<H5T_class_t, size_t, H5T_sign_t> symbol_type(const std::string& path) {
+  hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  hid_t d = H5Dopen2(f, "train/symbols", H5P_DEFAULT);
+  hid_t t = H5Dget_type(d);
+  const auto out = std::make_tuple(H5Tget_class(t), H5Tget_size(t), H5Tget_sign(t));
+  H5Tclose(t), H5Dclose(d), H5Fclose(f);
+  return out;
+}
+
+TEST_F(CorpusTest, SymbolsTakeTheSmallestTypeThatHoldsTheVocabulary) {
+  write_small(path_);  // 7 symbols: one byte each
+  EXPECT_EQ(symbol_type(path_), std::make_tuple(H5T_INTEGER, size_t{1}, H5T_SGN_NONE));
+  std::vector<char32_t> cps(300);
+  for (size_t i = 0; i < cps.size(); ++i) cps[i] = static_cast<char32_t>(0x100 + i);
+  const Vocab wide(cps);  // 302 symbols: two bytes
+  std::vector<int32_t> song;
+  for (int32_t id = 1; id < wide.size(); ++id) song.push_back(id);
+  {
+    CorpusWriter w(path_, wide, artists_, {});
+    EXPECT_EQ(w.symbol_bytes(), 2u);
+    w.add_song("train", 0, "all", song);
+    w.commit();
+  }
+  EXPECT_EQ(symbol_type(path_), std::make_tuple(H5T_INTEGER, size_t{2}, H5T_SGN_NONE));
+  CorpusReader r(path_);
+  EXPECT_EQ(r.read_song("train", 0), song);
+  EXPECT_EQ(r.info()["version"], 2);
+}
+
+TEST_F(CorpusTest, Version1FilesWithInt32SymbolsStillRead) {
+  {
+    CorpusWriter w(path_, vocab_, artists_, {{"source", "old.csv"}}, LyricsLayout::kVersion1);
+    EXPECT_EQ(w.symbol_bytes(), 4u);
+    w.add_song("train", 0, "One", {2, 3, 4});
+    w.add_song("train", 2, "Long", long_song_);
+    w.add_song("valid", 1, "V", {5, 1, 2});
+    w.commit();
+  }
+  EXPECT_EQ(symbol_type(path_), std::make_tuple(H5T_INTEGER, size_t{4}, H5T_SGN_2));
+  {
+    CorpusReader r(path_);
+    EXPECT_EQ(r.info()["version"], 1);
+    EXPECT_EQ(r.read_song("train", 0), (std::vector<int32_t>{2, 3, 4}));
+    EXPECT_EQ(r.read_song("train", 1), long_song_);
+    EXPECT_EQ(r.read_song("valid", 0), (std::vector<int32_t>{5, 1, 2}));
+  }
+  // A version-0 file (none was ever written) is refused, naming the versions read.
+  set_root_attr("version", "", 0);
+  EXPECT_NE(open_error().find("format version 0, this Chorus reads versions 1 to 2"), std::string::npos)
+      << open_error();
+}
+
 TEST_F(CorpusTest, WrongVersionIsRejectedWithAHint) {
   write_small(path_);
   set_root_attr("version", "", kLyricsFormatVersion + 1);
   const std::string msg = open_error();
-  EXPECT_NE(msg.find("version 2"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("format version 3, this Chorus reads versions 1 to 2"), std::string::npos) << msg;
   EXPECT_NE(msg.find("re-run chorus prepare"), std::string::npos) << msg;
 }
 

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
+#include <map>
 #include <random>
 
 #include "data/corpus.h"
@@ -81,6 +83,85 @@ TEST(NearDuplicatesTest, CommonPhrasesAloneDoNotGroup) {
   }
   const auto rep = group_near_duplicates(prints, keys);
   for (size_t i = 0; i < rep.size(); ++i) EXPECT_EQ(rep[i], static_cast<int64_t>(i)) << i;
+}
+
+// The grouping as first written: an in-memory inverted index, pairs counted per song. The index
+// must give exactly this, whether its records stay in memory or spill to disk.
+std::vector<int64_t> reference_groups(const std::vector<std::vector<uint64_t>>& prints,
+                                      const std::vector<std::string>& keys, const std::vector<bool>& include,
+                                      const NearDuplicateOptions& o) {
+  const size_t n = prints.size();
+  std::map<uint64_t, std::vector<size_t>> postings;
+  for (size_t i = 0; i < n; ++i)
+    if (include[i])
+      for (uint64_t s : prints[i]) postings[s].push_back(i);
+  std::vector<size_t> parent(n);
+  for (size_t i = 0; i < n; ++i) parent[i] = i;
+  std::function<size_t(size_t)> find = [&](size_t i) { return parent[i] == i ? i : parent[i] = find(parent[i]); };
+  for (size_t i = 0; i < n; ++i) {
+    if (!include[i]) continue;
+    std::map<size_t, int64_t> shared;
+    for (uint64_t s : prints[i]) {
+      const auto& songs = postings.at(s);
+      if (static_cast<int64_t>(songs.size()) > o.max_songs_per_shingle) continue;
+      for (size_t j : songs)
+        if (j != i) ++shared[j];
+    }
+    for (const auto& [j, count] : shared) {
+      const double smaller = static_cast<double>(std::min(prints[i].size(), prints[j].size()));
+      if (count >= o.min_shared && count >= o.min_overlap * smaller) {
+        const size_t a = find(i), b = find(j);
+        parent[std::max(a, b)] = std::min(a, b);
+      }
+    }
+  }
+  std::vector<int64_t> best(n, -1), out(n);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t& b = best[find(i)];
+    if (b < 0 || keys[i] < keys[static_cast<size_t>(b)]) b = static_cast<int64_t>(i);
+  }
+  for (size_t i = 0; i < n; ++i) out[i] = best[find(i)];
+  return out;
+}
+
+TEST(NearDuplicatesTest, SpilledIndexGroupsExactlyAsTheInMemoryReference) {
+  // 300 songs: copies, medleys of two, shared refrains (some over the 50-song limit), strangers.
+  std::mt19937 rng(11);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 300; ++i) {
+    const int kind = static_cast<int>(rng() % 5);
+    if (kind == 0 && !texts.empty()) {
+      texts.push_back(texts[rng() % texts.size()] + lyrics(rng(), 20));
+    } else if (kind == 1 && texts.size() > 1) {
+      const std::string& a = texts[rng() % texts.size()];
+      texts.push_back(a.substr(a.size() / 3) + texts[rng() % texts.size()]);
+    } else if (kind == 2) {
+      texts.push_back(lyrics(rng(), 60) + "na na na hey hey goodbye na na na hey hey goodbye\n" + lyrics(rng(), 30));
+    } else {
+      texts.push_back(lyrics(rng(), 40 + static_cast<int>(rng() % 200)));
+    }
+  }
+  std::vector<std::vector<uint64_t>> prints;
+  std::vector<std::string> keys;
+  std::vector<bool> include;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    prints.push_back(song_fingerprint(u32(texts[i])));
+    keys.push_back("k" + std::to_string((i * 7919) % 1000));
+    include.push_back(i % 13 != 5);
+  }
+  for (double overlap : {0.3, 0.8}) {
+    NearDuplicateOptions o;
+    o.min_overlap = overlap;
+    const std::vector<int64_t> want = reference_groups(prints, keys, include, o);
+    int64_t grouped = 0;
+    for (size_t i = 0; i < want.size(); ++i) grouped += want[i] != static_cast<int64_t>(i);
+    EXPECT_GT(grouped, 20) << "the fixture should group some songs";
+    for (size_t in_memory : {size_t{1} << 20, size_t{7}, size_t{2}}) {  // all in memory; many runs
+      NearDuplicateIndex index(o, in_memory);
+      for (const auto& p : prints) index.add(p);
+      EXPECT_EQ(index.group(include, keys), want) << "overlap " << overlap << ", " << in_memory << " records in memory";
+    }
+  }
 }
 
 class PrepareNearDuplicatesTest : public testing::TempDirTest {};

@@ -95,6 +95,8 @@ TEST_F(PrepareTest, CsvToCorpusWithSummaryAndProvenance) {
   EXPECT_EQ(songs, 20);
   EXPECT_EQ(summary["skipped_empty"], 1);
   EXPECT_EQ(summary["artists"], 2);
+  EXPECT_EQ(summary["symbol_bytes"], 1);  // a vocabulary of a few dozen symbols: one byte each
+  EXPECT_EQ(r.info()["version"], kLyricsFormatVersion);
   // "la la Beta\nline 3": the quirk's spaces and the trailing newline are gone.
   const SplitIndex& train = r.split("train");
   ASSERT_GT(train.songs(), 0);
