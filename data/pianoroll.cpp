@@ -14,20 +14,23 @@
 
 namespace chorus {
 
+// Key k at byte k/8, bit k%8 is the little-endian byte order of the 88-bit number whose bit k is
+// key k: two machine words of the bitset, not 88 bit tests (packing was a fifth of the time of
+// preparing a large MIDI collection, on the thread that writes).
 PackedFrame pack(const Frame& frame) {
+  static const Frame kLow64 = Frame().set() >> (kKeys - 64);
+  const uint64_t lo = (frame & kLow64).to_ullong(), hi = (frame >> 64).to_ullong();
   PackedFrame out{};
-  for (int k = 0; k < kKeys; ++k) {
-    if (frame[k]) out[k / 8] = static_cast<uint8_t>(out[k / 8] | (1u << (k % 8)));
-  }
+  for (int b = 0; b < 8; ++b) out[b] = static_cast<uint8_t>(lo >> (8 * b));
+  for (int b = 0; b < kPackedFrameBytes - 8; ++b) out[8 + b] = static_cast<uint8_t>(hi >> (8 * b));
   return out;
 }
 
 Frame unpack(const PackedFrame& packed) {
-  Frame out;
-  for (int k = 0; k < kKeys; ++k) {
-    if ((packed[k / 8] >> (k % 8)) & 1u) out.set(k);
-  }
-  return out;
+  uint64_t lo = 0, hi = 0;
+  for (int b = 0; b < 8; ++b) lo |= uint64_t{packed[b]} << (8 * b);
+  for (int b = 0; b < kPackedFrameBytes - 8; ++b) hi |= uint64_t{packed[8 + b]} << (8 * b);
+  return Frame(lo) | (Frame(hi) << 64);
 }
 
 void pack_frames(const std::vector<Frame>& frames, std::vector<uint8_t>* out) {

@@ -27,6 +27,14 @@ TEST(PianoRollFrameTest, PackedLayoutIsKeyOverEightThenBit) {
   const PackedFrame want = {0x01, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0x80};
   EXPECT_EQ(p, want);
   EXPECT_EQ(unpack(want), keys({21, 30, 108}));
+  for (int k = 0; k < kKeys; ++k) {  // every key alone: byte k/8, bit k%8, nothing else
+    Frame one;
+    one.set(k);
+    PackedFrame expected{};
+    expected[k / 8] = static_cast<uint8_t>(1u << (k % 8));
+    EXPECT_EQ(pack(one), expected) << k;
+    EXPECT_EQ(unpack(expected), one) << k;
+  }
   std::mt19937_64 engine(5);
   std::vector<Frame> frames(50);
   for (Frame& f : frames) {
