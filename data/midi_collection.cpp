@@ -91,7 +91,12 @@ MidiFileRead read_one(const std::string& path, const MidiTiming& timing) {
   } catch (const InputError& e) {
     r.status = MidiFileRead::Status::kCorrupt;
     r.error = e.what();
+    return r;
   }
+  r.frames = static_cast<int64_t>(r.roll.frames.size());
+  r.active = count_active(r.roll.frames);
+  pack_frames(r.roll.frames, &r.packed);
+  std::vector<Frame>().swap(r.roll.frames);
   return r;
 }
 

@@ -42,7 +42,11 @@ struct MidiFileRead {
   enum class Status { kOk, kCorrupt, kUnreadable, kTooLarge } status = Status::kOk;
   std::array<uint8_t, 32> sha256{};  // of the file's bytes (kOk and kCorrupt)
   int64_t bytes = 0;
-  MidiRoll roll;                     // kOk
+  // kOk: the song, packed by the worker (data/pianoroll.h pack_frames) so that the one thread
+  // that writes only appends bytes; roll.frames is left empty.
+  MidiRoll roll;                     // its stats
+  std::vector<uint8_t> packed;       // frames x 11 bytes
+  int64_t frames = 0, active = 0;    // frames, and the sum over frames of sounding keys
   std::string error;                 // otherwise: the reason, naming the file
 };
 

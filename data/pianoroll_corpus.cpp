@@ -172,7 +172,12 @@ PianoRollWriter::~PianoRollWriter() = default;
 void PianoRollWriter::add_song(const std::string& split, const std::string& name, const std::vector<Frame>& frames) {
   std::vector<uint8_t> packed;
   pack_frames(frames, &packed);
-  file_->add_song(split, packed.data(), static_cast<int64_t>(frames.size()));
+  add_packed(split, name, packed.data(), static_cast<int64_t>(frames.size()));
+}
+
+void PianoRollWriter::add_packed(const std::string& split, const std::string& name, const uint8_t* packed,
+                                 int64_t frames) {
+  file_->add_song(split, packed, frames);
   names_[split].push_back(name);
 }
 

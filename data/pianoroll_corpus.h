@@ -77,6 +77,8 @@ class PianoRollWriter {
                   const nlohmann::json& provenance /* source, source_kind, options, ... */);
   ~PianoRollWriter();
   void add_song(const std::string& split, const std::string& name, const std::vector<Frame>& frames);
+  // The same for a song already packed (pack_frames: `frames` x 11 bytes).
+  void add_packed(const std::string& split, const std::string& name, const uint8_t* packed, int64_t frames);
   void commit();
 
  private:

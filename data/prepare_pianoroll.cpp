@@ -173,9 +173,9 @@ MidiOutcome prepare_midi(const PreparePianoRollOptions& o, PianoRollWriter& writ
     }
     st.notes += ms.notes;
     ++st.songs;
-    st.frames += static_cast<int64_t>(r.roll.frames.size());
-    st.active += count_active(r.roll.frames);
-    writer.add_song(file.split, file.name, r.roll.frames);
+    st.frames += r.frames;
+    st.active += r.active;
+    writer.add_packed(file.split, file.name, r.packed.data(), r.frames);
   });
   return out;
 }
