@@ -74,6 +74,6 @@ done
 
 echo "bash bench/prepare_scale.sh  # $(nproc) cores (two CPU-bound probes got $probe together), $(date -u +%Y-%m-%d), chorus $(git -C "$src" rev-parse --short HEAD 2> /dev/null || echo unknown)"
 echo
-echo "| input | wall s | throughput | peak RSS MB | CPU |"
+echo "| input | wall s | throughput | peak RSS MiB | CPU |"
 echo "|---|---:|---|---:|---:|"
 printf '%s\n' "${rows[@]}"

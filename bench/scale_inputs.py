@@ -4,11 +4,12 @@
   scale_inputs.py midi DIR FILES   a MIDI collection shaped like the Lakh MIDI Dataset: nested
                                    folders DIR/<h>/<hh>/<name>.mid by a name hash; format-1 files
                                    of 2-6 tracks (tempo changes, a drum track in some), about
-                                   10 KB each; 0.5% cut short (corrupt), 2% byte-identical copies
-                                   under other names, 0.5% drums only.
+                                   7.5 KB each; 0.5% cut short (corrupt), 2% byte-identical copies
+                                   under other names, 0.5% drums only by design (about 3% in all:
+                                   some files draw the drum channel as their only one).
   scale_inputs.py csv FILE SONGS   a songdata-shaped CSV (artist,song,link,text; quoted lyrics
                                    with the "  \\n" line ends, \\r\\n between records), about
-                                   1,050 bytes of lyrics per song (57,650 songs: about 62 MB),
+                                   1,100 bytes of lyrics per song (57,650 songs: about 70 MB),
                                    643 artists, 3% near-copies of another song under a new title.
 
 Deterministic: the same arguments give the same bytes.

@@ -121,6 +121,15 @@ TEST_F(MidiCollectionTest, TheSameCorpusAndSummaryWhateverTheThreads) {
   EXPECT_EQ(midi_reader_threads(3), 3);
 }
 
+TEST_F(MidiCollectionTest, AProgressLineOnlyWhenAsked) {
+  prepare(2, dir_ + "/quiet.h5");
+  EXPECT_EQ(log_.str().find("reading MIDI:"), std::string::npos);
+  options_.progress = true;  // the launcher sets it when stderr is a terminal
+  prepare(2, dir_ + "/progress.h5");
+  EXPECT_NE(log_.str().find("\rreading MIDI: 65 / 65 files (100%), 4 skipped, 1 duplicates"), std::string::npos)
+      << log_.str();
+}
+
 TEST_F(MidiCollectionTest, AddingFilesMovesNoOldSong) {
   prepare(0, dir_ + "/before.h5");
   for (int i = 0; i < 40; ++i) {  // new files sorting before, between and after the old ones
