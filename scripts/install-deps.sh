@@ -14,8 +14,9 @@ packages=(
   fortunes abcmidi midicsv gnuplot-nox jq
 )
 # PyTorch (the same LibTorch as libtorch-dev): the loader python/chorus_torch is tested against
-# chorus with it (tests/python/), and bench/ compares Chorus with it.
-packages+=(python3-torch)
+# chorus with it (tests/python/), and bench/ compares Chorus with it. h5py: the loader reads
+# corpora with it when present (else with h5dump); the test checks both readers.
+packages+=(python3-torch python3-h5py)
 # clang's libFuzzer and sanitizers, for the MIDI reader's fuzz test (tests/fuzz/).
 packages+=(clang-14 libclang-rt-14-dev)
 # The cluster tests (tests/cluster/): network namespaces, veth links and a bridge (iproute2;
