@@ -10,20 +10,25 @@
 
 namespace chorus {
 
-// The longest song read from a .mat file, in frames (as the MIDI reader's limit): a hostile
-// header cannot make us allocate or inflate without bound.
-constexpr int64_t kMaxMatSongFrames = int64_t{1} << 20;
-// The most songs one variable may hold.
-constexpr int64_t kMaxMatSongs = int64_t{1} << 20;
+// The longest song read from a .mat file, in frames: 15 times the longest published song
+// (MuseData, 4,273), read with one call (46 MiB as doubles). matio inflates a compressed song from
+// its start at every call, so a longer one read in blocks would cost quadratic time: a 685 KB
+// file of one 1,000,000-frame song took 108 s.
+constexpr int64_t kMaxMatSongFrames = int64_t{1} << 16;
+// The most bytes one compressed variable may inflate to (MuseData's largest: 172 MB as doubles).
+constexpr uint64_t kMaxMatVariableBytes = uint64_t{4} << 30;
+// The most songs one variable may hold (the published sets hold at most 524): matio allocates a
+// variable and its bookkeeping for every cell a header claims before it reads them.
+constexpr int64_t kMaxMatSongs = int64_t{1} << 16;
 
 // Hands each song to `sink`: traindata as "train", then validdata, then testdata, each in cell
 // order; other plain variables are ignored. InputError "PATH: ..." for a missing variable (all
 // three are required: a file truncated between two variables looks like one without the last),
-// a file that is not MATLAB v5 or v7.3 (v4 is refused) or that matio cannot open, a v5 file whose
-// data elements do not tile it, whose compressed data does not inflate whole, or that holds a
-// struct or object, a variable that is not a cell array, a cell that is not a real numeric or
-// logical matrix with 88 columns, an empty or over-long song, a value other than 0 or 1 (naming
-// the variable, cell, frame and column), or a read failure (truncated or corrupt data).
+// a file that fails check_mat_file (data/mat_check.h: not v5 or v7.3, truncated, corrupt
+// compressed data, a forged size, a struct or object) or that matio cannot open, a variable that
+// is not a cell array, a cell that is not a real numeric or logical matrix with 88 columns, an
+// empty or over-long song, a value other than 0 or 1 (naming the variable, cell, frame and
+// column), or a read failure.
 void read_pianoroll_mat(const std::string& path, const SplitSongSink& sink);
 
 }  // namespace chorus

@@ -60,7 +60,8 @@ d = {'train': [[[60, 64], [], [21, 108]], [[62]]], 'valid': [[[70.0]]], 'test': 
 for p in range(6): pickle.dump(d, open('$seeds/p%d.pickle' % p, 'wb'), protocol=p)"
       fi ;;
     mat)
-      "$clang" "${flags[@]}" "$src/tests/fuzz/mat_fuzz.cpp" "$src/data/mat_reader.cpp" -lmatio -lz -o "$work/$t"
+      "$clang" "${flags[@]}" "$src/tests/fuzz/mat_fuzz.cpp" "$src/data/mat_reader.cpp" \
+        "$src/data/mat_check.cpp" -lmatio -lz -o "$work/$t"
       # Small MATLAB v5 files of three cell arrays, plain and compressed, written here byte by
       # byte (the real ones are larger than -max_len; the smallest is a seed too, cut to it).
       python3 -c "

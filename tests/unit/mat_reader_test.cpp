@@ -134,6 +134,11 @@ TEST_F(MatReaderTest, WrongShapesValuesAndVariablesNameTheFile) {
   s.one = 2;
   write_mat(path, songs, MAT_FT_MAT5, s);
   EXPECT_NE(error_of(path).find("holds 2.000000; a piano roll holds 0 or 1"), std::string::npos) << error_of(path);
+  SplitSongs long_song = songs;
+  long_song["valid"][1].resize(kMaxMatSongFrames + 1);
+  write_mat(path, long_song);
+  EXPECT_NE(error_of(path).find(path + ": validdata{2}: 65537 frames, over the limit of 65536"), std::string::npos)
+      << error_of(path);
   s = Spoil{};
   s.skip_test = true;
   write_mat(path, songs, MAT_FT_MAT5, s);
@@ -179,12 +184,23 @@ std::string forged_mat(uint32_t cls, std::vector<uint32_t> dims) {
 TEST_F(MatReaderTest, ForgedHeadersAreRefusedBeforeMatioReadsThem) {
   // matio would allocate a pointer per cell the header claims (16 MB here, gigabytes if asked).
   const std::string many = write("many.mat", forged_mat(MAT_C_CELL, {1, 2000000}));
-  EXPECT_NE(error_of(many).find(many + ": data element 1 (byte 128): more than 1048576 cells"), std::string::npos)
+  EXPECT_NE(error_of(many).find(many + ": data element 1 (byte 128): 2000000 cells in 0 bytes, over the limit of 65536"),
+            std::string::npos)
       << error_of(many);
+  const std::string few = write("few.mat", forged_mat(MAT_C_CELL, {1, 60000}));  // in 48 bytes
+  EXPECT_NE(error_of(few).find(few + ": data element 1 (byte 128): 60000 cells in 0 bytes"), std::string::npos)
+      << error_of(few);
   const std::string structure = write("struct.mat", forged_mat(MAT_C_STRUCT, {1, 1}));
-  EXPECT_NE(error_of(structure).find("a MATLAB struct variable"), std::string::npos) << error_of(structure);
+  EXPECT_NE(error_of(structure).find("a MATLAB struct where a benchmark file holds cell arrays"), std::string::npos)
+      << error_of(structure);
   const std::string rank = write("rank.mat", forged_mat(MAT_C_CELL, {1, 1, 1, 1, 1, 1, 1, 1, 1}));
-  EXPECT_NE(error_of(rank).find("9 dimensions"), std::string::npos) << error_of(rank);
+  EXPECT_NE(error_of(rank).find("a malformed array header"), std::string::npos) << error_of(rank);
+  // A name length of a gigabyte (matio would allocate it), in an otherwise good file.
+  std::string name = forged_mat(MAT_C_DOUBLE, {0, 0});
+  name.replace(name.size() - 12, 4, std::string("\x10\0\0\x40", 4));
+  const std::string named = write("name.mat", name);
+  EXPECT_NE(error_of(named).find(named + ": data element 1 (byte 128): a malformed array header"), std::string::npos)
+      << error_of(named);
 }
 
 TEST_F(MatReaderTest, PrepareWritesTheSameCorpusAsTextAndNothingOnError) {
