@@ -67,6 +67,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--hidden", mc.hidden_size, "LSTM units")->check(CLI::PositiveNumber);
   app.add_option("--layers", mc.layers, "LSTM layers")->check(CLI::PositiveNumber);
+  std::string recurrence = name_of(mc.recurrence);
+  app.add_option("--recurrence", recurrence, choice_list<RecurrenceKind>())->capture_default_str();
   app.add_option("--dropout", mc.dropout, "dropout")->check(CLI::Range(0.0, 0.99));
   app.add_option("--vocab", vocab, "vocabulary size")->check(CLI::PositiveNumber);
   app.add_option("--threads", threads, "intra-op threads (0: all cores)");
@@ -79,23 +81,28 @@ int main(int argc, char** argv) {
     std::cerr << "--recompute-every: 'auto' or a whole number, got '" << recompute << "'\n";
     return 2;
   }
+  if (!parse_choice(recurrence, &mc.recurrence)) {
+    std::cerr << "--recurrence: one of " << choice_list<RecurrenceKind>() << ", got '" << recurrence << "'\n";
+    return 2;
+  }
   const int64_t k = mode == "recompute" ? every.segment(T) : 0;
+  torch::manual_seed(1);
+  SequenceModel model = build_model(mc, make_symbol_features(vocab, mc.embedding_size, 0, 0),
+                                    HeadKind::kSoftmax, vocab);
+  const ActivationProfile profile = model->activation_profile(mc.dropout > 0);
   nlohmann::json out = {{"mode", mode}, {"T", T}, {"batch", batch}, {"k", k},
                         {"window", window_T}, {"hidden", mc.hidden_size}, {"layers", mc.layers},
-                        {"estimate_bytes", activation_bytes(mc, vocab, batch, window_T, k)}};
+                        {"recurrence", recurrence},
+                        {"estimate_bytes", activation_bytes(profile, batch, window_T, k)}};
   if (estimate_only) {
     std::cout << out.dump() << std::endl;
     return 0;
   }
   keep_freed_memory_in_heap();  // as a training process does (trainer/comm/runtime.h)
   if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
-  torch::manual_seed(1);
-  SequenceModel model = build_model(mc, make_symbol_features(vocab, mc.embedding_size, 0, 0),
-                                    HeadKind::kSoftmax, vocab);
   model->train();
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
   const torch::Tensor ids = torch::randint(0, vocab, {T + 1, batch}, torch::kLong);
-  const torch::Tensor artist = torch::zeros({batch}, torch::kLong);
   const torch::Tensor mask = torch::ones({window_T, batch});
   WindowDropout dropout;
   dropout.seed = 1;
@@ -118,7 +125,6 @@ int main(int argc, char** argv) {
       t.inputs = ids.slice(0, begin, end);
       t.targets = ids.slice(0, begin + 1, end + 1);
       t.mask = mask.slice(0, 0, end - begin);
-      t.artist = artist;
       dropout.window = window_index++;
       auto [loss, next] = window_loss(*model, t, state, dropout, k);
       (loss / static_cast<double>(T * batch)).backward();

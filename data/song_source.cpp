@@ -1,7 +1,8 @@
-// Split lookup shared by the corpus readers: a missing split is an InputError listing the ones the
-// file has.
+// Split lookup shared by the corpus readers (a missing split is an InputError listing the ones the
+// file has), and the default layout of a song as predictions.
 #include "data/song_source.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "data/errors.h"
@@ -31,6 +32,18 @@ const SplitIndex& SongSource::checked_song(const std::string& split_name, int64_
                             " out of range (" + std::to_string(idx.songs()) + " songs)");
   }
   return idx;
+}
+
+void SongSource::input_row(const SongData& song, int64_t p, int64_t* out) const {
+  const int64_t W = song.width;
+  if (p > 0 && p <= song.length()) std::copy(song.at(p - 1), song.at(p), out);
+  else std::fill(out, out + W, 0);
+}
+
+void SongSource::target_row(const SongData& song, int64_t p, int64_t* out) const {
+  const int64_t W = song.width;
+  if (p < song.length()) std::copy(song.at(p), song.at(p + 1), out);
+  else std::fill(out, out + W, 0);
 }
 
 void SplitIndex::check_offsets(int64_t rows, const std::string& where,

@@ -82,46 +82,16 @@ bool StreamBatcher::exhausted() const {
   return true;
 }
 
-void StreamBatcher::set_transposition(int64_t max_semitones, uint64_t seed) {
-  if (max_semitones < 0) throw std::invalid_argument("StreamBatcher: negative transposition");
-  transpose_ = max_semitones;
-  transpose_seed_ = seed;
-  std::fill(loaded_song_.begin(), loaded_song_.end(), -1);
-}
-
-int64_t StreamBatcher::transposition(uint64_t seed, int64_t epoch, int64_t song,
-                                     int64_t max_semitones, int64_t low, int64_t high,
-                                     int64_t keys) {
-  if (max_semitones <= 0 || low > high) return 0;  // off, or a silent song
-  const int64_t down = std::min(max_semitones, low), up = std::min(max_semitones, keys - 1 - high);
-  const uint64_t draw = mix64(seed ^ mix64(static_cast<uint64_t>(epoch) * 0x9e3779b97f4a7c15ULL ^
-                                           mix64(static_cast<uint64_t>(song) + 0x7f4a7c15ULL)));
-  return -down + static_cast<int64_t>(draw % static_cast<uint64_t>(up + down + 1));
-}
-
 void StreamBatcher::load(int64_t b) {
   const StreamCursor& c = cursors_[b];
   const int64_t song = schedule_.song(first_stream_ + b, c.epoch, c.index);
-  // A transposed song is another song in another epoch: the cache keys on both then.
-  const int64_t epoch = transpose_ > 0 ? c.epoch : 0;
+  // A song that differs by epoch (augmented) is another song in another epoch: the cache keys on
+  // both then.
+  const int64_t epoch = corpus_.varies_by_epoch() ? c.epoch : 0;
   if (loaded_song_[b] == song && loaded_epoch_[b] == epoch) return;
-  SongData& s = songs_[b];
-  corpus_.read(split_, song, &s);
+  corpus_.read_epoch(split_, song, c.epoch, &songs_[b]);
   loaded_song_[b] = song;
   loaded_epoch_[b] = epoch;
-  if (transpose_ <= 0 || s.width <= 1) return;
-  const int64_t K = s.width, n = s.length();
-  int64_t low = K, high = -1;
-  for (int64_t t = 0; t < n; ++t)
-    for (int64_t k = 0; k < K; ++k)
-      if (s.at(t)[k]) low = std::min(low, k), high = std::max(high, k);
-  const int64_t shift = transposition(transpose_seed_, c.epoch, song, transpose_, low, high, K);
-  if (shift == 0) return;
-  std::vector<int32_t> moved(s.values.size(), 0);
-  for (int64_t t = 0; t < n; ++t)
-    for (int64_t k = std::max<int64_t>(0, -shift); k < std::min(K, K - shift); ++k)
-      moved[t * K + k + shift] = s.values[t * K + k];
-  s.values = std::move(moved);
 }
 
 int64_t StreamBatcher::predictions(int64_t b) const {
@@ -147,14 +117,17 @@ int64_t StreamBatcher::window_length() {
 }
 
 Window StreamBatcher::next() {
-  const int64_t B = num_streams(), T = window_length(), W = corpus_.width();
+  const int64_t B = num_streams(), T = window_length();
+  const int64_t WI = corpus_.input_width(), WT = corpus_.target_width();
   Window w;
   w.seq_len = T;
   w.streams = B;
-  w.width = W;
-  w.inputs.assign(T * B * W, 0);
-  w.targets.assign(T * B * W, 0);
+  w.input_width = WI;
+  w.target_width = WT;
+  w.inputs.assign(T * B * WI, 0);
+  w.targets.assign(T * B * WT, 0);
   w.mask.assign(T * B, 0.0f);
+  w.counted.assign(T * B, 0);
   w.reset.assign(B, 1);
   w.artist.assign(B, 0);
   w.stream_ids.resize(B);
@@ -168,15 +141,15 @@ Window StreamBatcher::next() {
     const int64_t n = predictions(b);
     w.reset[b] = c.position == 0;
     w.artist[b] = index.artist[loaded_song_[b]];
-    // Prediction p: inputs [0, s_0 .. s_{n-2}] -> targets [s_0 .. s_{n-1}], and with an end
-    // symbol one more target, 0 (the end-of-song id), after the song's last position.
-    const int64_t length = s.length();
     for (int64_t t = 0; t < T && c.position + t < n; ++t) {
       const int64_t p = c.position + t, row = t * B + b;
-      if (p > 0) std::copy(s.at(p - 1), s.at(p), w.inputs.begin() + row * W);
-      if (p < length) std::copy(s.at(p), s.at(p + 1), w.targets.begin() + row * W);
+      corpus_.input_row(s, p, w.inputs.data() + row * WI);
+      corpus_.target_row(s, p, w.targets.data() + row * WT);
       w.mask[row] = 1.0f;
-      ++w.count;
+      if (corpus_.counted(s, p)) {
+        w.counted[row] = 1;
+        ++w.count;
+      }
     }
     c.position += T;
     if (c.position >= n) {  // the song is over: the next window starts the next one

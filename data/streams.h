@@ -1,4 +1,4 @@
-// Global streams of songs and their TBPTT windows (DESIGN.md "Global streams", "Windows and resets").
+// Global streams of songs and their TBPTT windows (docs/design.md "Global streams", "Windows and resets").
 // A batch is G streams defined over the whole corpus, independent of the rank count; a rank owns a
 // contiguous block of streams and reads only the songs those streams play.
 #pragma once
@@ -46,26 +46,34 @@ struct StreamCursor {
   }
 };
 
-// One TBPTT window of this rank's streams, time-major: position t of stream b is row t * B + b,
-// and each row holds `width` values (a symbol id, or one 0/1 value per key of a frame).
+// One TBPTT window of this rank's streams, time-major: position t of stream b is row t * B + b;
+// each input row holds `input_width` values and each target row `target_width` (the source's
+// layout: a symbol id, one 0/1 value per key of a frame, or whatever its task's model reads).
 struct Window {
   int64_t seq_len = 0;
   int64_t streams = 0;
-  int64_t width = 1;             // values per row (SongSource::width)
-  std::vector<int64_t> inputs;   // [T * B * width]; the input before a song's first position and
-  std::vector<int64_t> targets;  // all padding are zeros (the end-of-song symbol, a silent frame)
-  std::vector<float> mask;       // [T * B] 1 where the target is counted, 0 at padding
+  int64_t input_width = 1;       // values per input row (SongSource::input_width)
+  int64_t target_width = 1;      // values per target row (SongSource::target_width)
+  std::vector<int64_t> inputs;   // [T * B * input_width]; all padding is zeros
+  std::vector<int64_t> targets;  // [T * B * target_width]
+  std::vector<float> mask;       // [T * B] 1 where the target's loss is summed, 0 at padding
+  std::vector<uint8_t> counted;  // [T * B] 1 where the prediction adds to `count`
+                                 // (SongSource::counted; never where mask is 0)
   std::vector<uint8_t> reset;    // [B] 1 where this window starts a song: state must be zeroed
-  std::vector<int64_t> artist;   // [B] artist id of the song each stream plays (0 when exhausted)
+  std::vector<int64_t> artist;   // [B] artist id of the song each stream plays (0 when
+                                 // exhausted), for per-artist reports; models read any
+                                 // conditioning from their input rows
   std::vector<int64_t> stream_ids;  // [B] global stream ids (for dropout masks)
-  int64_t count = 0;             // counted targets
+  int64_t count = 0;             // counted predictions: the loss is divided by their global sum
 };
 
-// Cuts this rank's streams into windows. Position p of a song is predicted from position p - 1
-// (from zeros at p = 0: the end-of-song symbol, or a silent frame); a lyrics song of n symbols
-// also predicts its end (n + 1 targets, the last one the end-of-song symbol: SongSource::
-// predicts_end), a piano-roll song of n frames has n targets.
-// Each song starts at a window boundary; its last window is padded and masked.
+// Cuts this rank's streams into windows, each prediction laid out by the source (input_row,
+// target_row; by default position p is predicted from position p - 1, from zeros at p = 0: the
+// end-of-song symbol, or a silent frame). A lyrics song of n symbols also predicts its end (n + 1
+// targets, the last one the end-of-song symbol: SongSource::predicts_end), a piano-roll song of n
+// frames has n targets. Each song starts at a window boundary; its last window is padded and
+// masked. Songs are read with SongSource::read_epoch, so a source that augments (transposes)
+// gives each epoch its own version of a song.
 class StreamBatcher {
  public:
   StreamBatcher(const SongSource& corpus, std::string split, SongSchedule schedule,
@@ -76,14 +84,6 @@ class StreamBatcher {
   // starts from a zero state. With max_song_length > 0 a window is at most that long: a longer
   // song goes on in the next window with its state carried (TBPTT for that song only).
   void set_whole_songs(int64_t max_song_length);
-  // Data augmentation for piano rolls (width > 1): every song a lane loads is transposed by a
-  // number of semitones drawn from (seed, epoch, song) in [-max_semitones, max_semitones], within
-  // what keeps its lowest and highest sounding keys in range — a counter, not a generator, so
-  // any rank, resume or recomputation sees the same transposition. 0 turns it off.
-  void set_transposition(int64_t max_semitones, uint64_t seed);
-  // The transposition of `song` in `epoch` for a song sounding keys [low, high] of `keys`.
-  static int64_t transposition(uint64_t seed, int64_t epoch, int64_t song, int64_t max_semitones,
-                               int64_t low, int64_t high, int64_t keys);
   // True when no stream has anything left (only without shuffling: the single epoch is over).
   bool exhausted() const;
   const std::vector<StreamCursor>& cursors() const { return cursors_; }
@@ -102,11 +102,9 @@ class StreamBatcher {
   int64_t first_stream_, seq_len_;
   bool whole_songs_ = false;
   int64_t max_song_length_ = 0;
-  int64_t transpose_ = 0;
-  uint64_t transpose_seed_ = 0;
   std::vector<StreamCursor> cursors_;
   std::vector<int64_t> loaded_song_;             // song id loaded per lane, -1 none
-  std::vector<int64_t> loaded_epoch_;            // and its epoch (when transposing)
+  std::vector<int64_t> loaded_epoch_;            // and its epoch (a source that varies by epoch)
   std::vector<SongData> songs_;                  // that song's values
 };
 

@@ -67,8 +67,8 @@ int command_prepare_pianoroll(const PreparePianoRollOptions& options) {
 namespace {
 
 // "1.3 GiB per window of 128 steps (plain backward pass); validation ~40 MiB": the estimates for
-// this rank's streams. With bptt full the window is the longest train song (capped by
-// train.max_song_length).
+// this rank's streams, from what the model's parts report. With bptt full the window is the
+// longest train song (capped by train.max_song_length).
 std::string activation_memory_row(const Config& config, const Task& task, int ranks) {
   const SongSource& corpus = task.corpus();
   int64_t T = config.train.seq_len;
@@ -76,20 +76,21 @@ std::string activation_memory_row(const Config& config, const Task& task, int ra
     const SplitIndex& train = corpus.split(config.data.train_split);
     T = 1;
     for (int64_t s = 0; s < train.songs(); ++s)
-      T = std::max<int64_t>(T, corpus.predictions(train.song_length(s)));
+      T = std::max<int64_t>(T, corpus.predictions(corpus.positions(config.data.train_split, s)));
     if (config.train.max_song_length > 0) T = std::min(T, config.train.max_song_length);
   }
+  const ActivationProfile profile =
+      task.build_model(config.model)->activation_profile(config.model.dropout > 0);
   const int64_t k = config.train.recompute_every.segment(T);
   const int64_t streams = config.train.batch_size / std::max(1, ranks);
   const int64_t lanes = (config.eval.batch_size + ranks - 1) / std::max(1, ranks);
-  std::string row = "~" + human_bytes(activation_bytes(config.model, task.outputs(), streams, T, k)) +
+  std::string row = "~" + human_bytes(activation_bytes(profile, streams, T, k)) +
                     " per window of " + std::to_string(T) + " steps (" +
                     (k > 0 ? "recomputed in segments of " + std::to_string(k)
                            : std::string("plain backward pass")) +
                     (config.train.bptt == Bptt::kFull ? ", the longest song" : "") + ")";
   if (!config.data.valid_split.empty())
-    row += "; validation ~" +
-           human_bytes(evaluation_bytes(config.model, task.outputs(), lanes, config.train.seq_len));
+    row += "; validation ~" + human_bytes(evaluation_bytes(profile, lanes, config.train.seq_len));
   return row;
 }
 
@@ -99,7 +100,7 @@ int command_train(const TrainArgs& args) {
   const Config config = load_config(args.config, args.overrides);
   install_stop_handlers();
   Runtime runtime(config.train.threads);
-  const std::unique_ptr<Task> task = open_task(config.data.path);
+  const std::unique_ptr<Task> task = open_task(config.data.path, config);
   task->check_config(config);
   const Placement placement =
       place_rank(config, runtime.local_rank(), runtime.local_size(), runtime.host());
@@ -140,7 +141,7 @@ int command_sample(const SampleArgs& args) {
 int command_eval(const EvalArgs& args) {
   LoadedModel m = load_model(args.checkpoint, std::cerr);
   Runtime runtime(/*threads=*/0);
-  const std::unique_ptr<Task> data = open_task(args.data);
+  const std::unique_ptr<Task> data = open_task(args.data, m.config);
   m.task->check_eval_data(*data, args.split, args.checkpoint);
   const std::vector<std::string>& artists = data->artists();
   if (args.by_artist && artists.empty())
@@ -167,7 +168,7 @@ int command_eval(const EvalArgs& args) {
   std::cerr << " over " << static_cast<int64_t>(r.count) << " " << units.plural << " in "
             << r.songs << " songs"
             << (args.prime_symbols > 0 ? " (after a prime of " + std::to_string(args.prime_symbols) +
-                                             " " + units.plural + " each)"
+                                             " " + std::string(units.plural) + " each)"
                                        : std::string())
             << "\n";
   if (!args.by_artist) return 0;
@@ -191,7 +192,7 @@ int command_eval(const EvalArgs& args) {
 
 int command_baseline(const BaselineArgs& args) {
   const std::unique_ptr<Task> task = open_task(args.data);
-  const SongSource& corpus = task->corpus();
+  const SongSource& corpus = task->baseline_source();
   const BaselineOptions& options = args.options;
   const int order = baseline_order(options);
   const std::string model = name_of(options.model);
@@ -200,7 +201,7 @@ int command_baseline(const BaselineArgs& args) {
                      model + " (order " + std::to_string(order) + "); use --model ngram");
   if (args.sample > 0) task->text_of({});  // refuses data without text before the work
   const auto start = std::chrono::steady_clock::now();
-  const std::unique_ptr<Baseline> fitted = fit_baseline(corpus, task->outputs(), options);
+  const std::unique_ptr<Baseline> fitted = task->fit_baseline(options);
   const BaselineScore score = score_baseline(*fitted, corpus, args.split);
   const std::string smoothing = fitted->smoothing();
   nlohmann::json out = {{"data", args.data}, {"model", model}, {"order", order},
@@ -232,7 +233,7 @@ int command_baseline(const BaselineArgs& args) {
 int command_check(const std::string& path, const std::vector<std::string>& overrides) {
   const Config config = load_config(path, overrides);
   // The config is valid; the data file is the one thing left that training would trip on.
-  const std::unique_ptr<Task> task = open_task(config.data.path);
+  const std::unique_ptr<Task> task = open_task(config.data.path, config);
   task->check_config(config);
   task->corpus().split(config.data.train_split);
   if (!config.data.valid_split.empty()) task->corpus().split(config.data.valid_split);

@@ -124,11 +124,11 @@ int main(int argc, char** argv) {
   sample->add_option("--image", sample_args.image, "piano-roll models: also a PNG picture");
   sample->add_option("--wav", sample_args.wav,
                      "piano-roll models: also audio (needs fluidsynth and a GM soundfont)");
-  sample->add_option("--prime-midi", sample_args.prime_midi, "piano-roll models: prime with a MIDI file");
+  sample->add_option("--prime-midi", sample_args.prime_file, "piano-roll models: prime with a MIDI file");
   sample->add_option("--prime-data", sample_args.prime_data,
                      "piano-roll models: prime with a song of this corpus's valid split");
   sample->add_option("--prime-song", sample_args.prime_song)->capture_default_str();
-  sample->add_option("--prime-frames", sample_args.prime_frames)->capture_default_str();
+  sample->add_option("--prime-frames", sample_args.prime_length)->capture_default_str();
 
   EvalArgs eval_args;
   auto* eval = app.add_subcommand("eval", "loss (bits per character, nats per frame) of a model on a split");

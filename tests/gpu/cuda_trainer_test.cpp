@@ -76,7 +76,7 @@ class CudaTrainerTest : public ::testing::Test {
   // Losses of `steps` steps; the trainer's parameters, flattened on the CPU, in *params.
   std::vector<double> train(const Config& c, Placement a, int steps, bool resume,
                             torch::Tensor* params = nullptr) {
-    const auto task = open_task(c.data.path);
+    const auto task = open_task(c.data.path, c);
     std::ostringstream log;
     Trainer trainer(c, *task, self_, log, a);
     trainer.start(resume);
@@ -129,6 +129,25 @@ TEST_F(CudaTrainerTest, TheGruAndTheNadeHeadOnCudaMatchTheCpu) {
   Config recomputed = nade_config("nade-recompute");
   recomputed.train.recompute_every = RecomputeEvery{false, 4};
   expect_close(train(recomputed, cuda(Backend::kNccl), 6, false), nade_cpu, 1e-4);
+}
+
+TEST_F(CudaTrainerTest, TheNoteModelOnCudaMatchesTheCpu) {
+  auto notes = [&](const std::string& name) {
+    Config c = config(name);
+    c.data.path = dir_ + "/fixture-rolls.h5";
+    c.model.kind = ModelKind::kNotes;
+    c.model.input_dropout = 0.1;
+    c.train.transpose = 2;
+    return c;
+  };
+  torch::Tensor cpu_params, gpu_params;
+  const auto cpu = train(notes("notes-cpu"), Placement{}, 6, false, &cpu_params);
+  const auto gpu = train(notes("notes-gpu"), cuda(Backend::kNccl), 6, false, &gpu_params);
+  expect_close(gpu, cpu, 1e-4);
+  EXPECT_TRUE(torch::allclose(gpu_params, cpu_params, 1e-4, 1e-5));
+  Config recomputed = notes("notes-recompute");
+  recomputed.train.recompute_every = RecomputeEvery{false, 4};
+  expect_close(train(recomputed, cuda(Backend::kNccl), 6, false), cpu, 1e-4);
 }
 
 TEST_F(CudaTrainerTest, CheckpointsMoveBetweenGpuAndCpu) {

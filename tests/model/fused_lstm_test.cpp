@@ -185,7 +185,6 @@ TEST_P(FusedTrainingTest, LossesAndGradientNormsMatchTorchsOverTenSteps) {
   const std::string path = kind == ModelKind::kChars
                                ? testing::write_fixture_corpus(dir_, 12, 2)
                                : testing::write_fixture_pianoroll(dir_, 12, 2);
-  const auto task = open_task(path);
   auto run = [&, kind = kind, recompute = recompute](LstmImpl impl) {
     Config c = testing::small_run_config(path, dir_ + "/" + name_of(impl));  // lr 0.01, constant
     c.data.valid_split = "";
@@ -198,6 +197,7 @@ TEST_P(FusedTrainingTest, LossesAndGradientNormsMatchTorchsOverTenSteps) {
     c.train.recompute_every = RecomputeEvery{false, recompute};
     LocalCommunicator comm;
     std::ostringstream log;
+    const auto task = open_task(path, c);
     Trainer trainer(c, *task, comm, log);
     std::vector<StepResult> steps;
     for (int i = 0; i < 10; ++i) steps.push_back(trainer.step());
@@ -212,7 +212,8 @@ TEST_P(FusedTrainingTest, LossesAndGradientNormsMatchTorchsOverTenSteps) {
 }
 
 INSTANTIATE_TEST_SUITE_P(ModelsAndRecomputation, FusedTrainingTest,
-                         ::testing::Combine(::testing::Values(ModelKind::kChars, ModelKind::kPianoRoll),
+                         ::testing::Combine(::testing::Values(ModelKind::kChars, ModelKind::kPianoRoll,
+                                                              ModelKind::kNotes),
                                             ::testing::Values(int64_t{0}, int64_t{5})),
                          [](const auto& info) {
                            return name_of(std::get<0>(info.param)) + "_recompute" +

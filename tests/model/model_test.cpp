@@ -39,12 +39,11 @@ TEST(SymbolModelTest, ResetStateEqualsAFreshStart) {
   torch::manual_seed(1);
   SequenceModel model = testing::symbol_model(small_config(), 9);
   torch::Tensor x = torch::randint(0, 9, {5, 2}, torch::kLong);
-  torch::Tensor artist = torch::zeros({2}, torch::kLong);
   RecurrentState s1, s2, s3;
-  const torch::Tensor t1 = model->top(x, artist, model->zero_state(2, torch::kCPU), {}, &s1);
+  const torch::Tensor t1 = model->top(x, model->zero_state(2, torch::kCPU), {}, &s1);
   // Carried state changes the output; a reset state gives the fresh-start output again.
-  const torch::Tensor t2 = model->top(x, artist, s1, {}, &s2);
-  const torch::Tensor t3 = model->top(x, artist, s1.masked({1, 1}), {}, &s3);
+  const torch::Tensor t2 = model->top(x, s1, {}, &s2);
+  const torch::Tensor t3 = model->top(x, s1.masked({1, 1}), {}, &s3);
   EXPECT_FALSE(torch::allclose(t1, t2));
   EXPECT_TRUE(torch::equal(t1, t3));
 }
@@ -65,10 +64,12 @@ TEST(SoftmaxHeadTest, MaskedLossIgnoresPadding) {
 TEST(SymbolModelTest, ArtistConditioningChangesThePrediction) {
   torch::manual_seed(2);
   SequenceModel model = testing::symbol_model(small_config(Condition::kArtist), 9, 3);
+  // Input rows (symbol, artist): the artist is a column of the model's input, not an argument.
   torch::Tensor x = torch::randint(0, 9, {4, 1}, torch::kLong);
+  auto rows = [&](int64_t artist) { return torch::stack({x, torch::full_like(x, artist)}, 2); };
   RecurrentState sa, sb;
-  const torch::Tensor a = model->top(x, torch::tensor({0}, torch::kLong), model->zero_state(1, torch::kCPU), {}, &sa);
-  const torch::Tensor b = model->top(x, torch::tensor({2}, torch::kLong), model->zero_state(1, torch::kCPU), {}, &sb);
+  const torch::Tensor a = model->top(rows(0), model->zero_state(1, torch::kCPU), {}, &sa);
+  const torch::Tensor b = model->top(rows(2), model->zero_state(1, torch::kCPU), {}, &sb);
   EXPECT_FALSE(torch::allclose(a, b));
 }
 
@@ -125,7 +126,6 @@ TEST(FrameFeaturesTest, InputProjectionStartsLikeAnEmbeddingOfKeys) {
   EXPECT_EQ(params["features.input.bias"].abs().sum().item<double>(), 0.0);
   RecurrentState next;
   const torch::Tensor top = model->top(torch::zeros({5, 3, kKeys}, torch::kLong),
-                                       torch::zeros({3}, torch::kLong),
                                        model->zero_state(3, torch::kCPU), {}, &next);
   EXPECT_EQ(top.sizes(), (std::vector<int64_t>{5, 3, 16}));
   EXPECT_EQ(next.tensors.size(), 2u) << "one layer: h and c";

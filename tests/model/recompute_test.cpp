@@ -9,9 +9,11 @@
 #include <string>
 #include <tuple>
 
+#include "data/note_sequence.h"
 #include "data/pianoroll.h"
 #include "tests/support/models.h"
 #include "trainer/run/activation_memory.h"
+#include "trainer/tasks/notes_task.h"
 
 namespace chorus {
 namespace {
@@ -50,20 +52,32 @@ struct Pass {
 Pass run_pass(const Case& c, int64_t k) {
   torch::manual_seed(11);
   const ModelConfig mc = model_config(c);
-  SequenceModel model = c.kind == ModelKind::kChars ? testing::symbol_model(mc, 20, 4)
-                                                    : testing::frame_model(mc, c.head);
+  SequenceModel model = c.kind == ModelKind::kChars       ? testing::symbol_model(mc, 20, 4)
+                        : c.kind == ModelKind::kNotes ? build_note_model(mc, kKeys)
+                                                      : testing::frame_model(mc, c.head);
   const int64_t T = 23, B = 3;
   WindowTensors t;
+  t.artist = torch::tensor({0, 3, 1}, torch::kLong);
   if (c.kind == ModelKind::kPianoRoll) {
     t.inputs = (torch::rand({T, B, kKeys}) > 0.9).to(torch::kLong);
     t.targets = (torch::rand({T, B, kKeys}) > 0.9).to(torch::kLong);
+  } else if (c.kind == ModelKind::kNotes) {
+    // Rows as a note source lays them out: the symbol before and two key sets; targets with the
+    // lowest allowed symbol (1, or the target itself: the rising order allows it).
+    t.inputs = torch::cat({torch::randint(0, kKeys + 1, {T, B, 1}, torch::kLong),
+                           (torch::rand({T, B, 2 * kKeys}) > 0.9).to(torch::kLong)}, 2);
+    const torch::Tensor symbol = torch::randint(0, kKeys + 1, {T, B, 1}, torch::kLong);
+    const torch::Tensor floor = torch::where((symbol > 0) & (torch::rand({T, B, 1}) > 0.5), symbol,
+                                             torch::ones_like(symbol));
+    t.targets = torch::cat({symbol, floor}, 2);
   } else {
-    t.inputs = torch::randint(0, 20, {T, B}, torch::kLong);
+    // Artist-conditioned: (symbol, the stream's artist) rows.
+    t.inputs = torch::stack({torch::randint(0, 20, {T, B}, torch::kLong),
+                             t.artist.unsqueeze(0).expand({T, B})}, 2);
     t.targets = torch::randint(0, 20, {T, B}, torch::kLong);
   }
   t.mask = torch::ones({T, B});
   t.mask.slice(0, 17).select(1, 2).zero_();  // stream 2's song ends early: padding
-  t.artist = torch::tensor({0, 3, 1}, torch::kLong);
   RecurrentState start = model->zero_state(B, torch::kCPU);
   for (auto& x : start.tensors) x = torch::randn_like(x).requires_grad_(true);
   WindowDropout dropout;
@@ -111,7 +125,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{ModelKind::kPianoRoll, 0.3, 7},
                       Case{ModelKind::kChars, 0.3, 5, RecurrenceKind::kGru},
                       Case{ModelKind::kPianoRoll, 0.3, 4, RecurrenceKind::kGru},
-                      Case{ModelKind::kPianoRoll, 0.3, 6, RecurrenceKind::kLstm, HeadKind::kNade}),
+                      Case{ModelKind::kPianoRoll, 0.3, 6, RecurrenceKind::kLstm, HeadKind::kNade},
+                      Case{ModelKind::kNotes, 0.0, 5}, Case{ModelKind::kNotes, 0.3, 4},
+                      Case{ModelKind::kNotes, 0.3, 6, RecurrenceKind::kGru}),
     [](const ::testing::TestParamInfo<Case>& info) {
       return name_of(info.param.kind) + "_" + name_of(info.param.recurrence) +
              (info.param.head == HeadKind::kNade ? "_nade" : "") +
@@ -152,18 +168,45 @@ TEST(ActivationEstimateTest, RecomputationGrowsLikeTheSquareRootOfTheWindow) {
   ModelConfig mc;
   mc.hidden_size = 512;
   mc.layers = 2;
-  const double full_1k = activation_bytes(mc, 100, 32, 1024, 0);
-  const double full_4k = activation_bytes(mc, 100, 32, 4096, 0);
+  const ActivationProfile p = testing::symbol_model(mc, 100)->activation_profile(/*dropout=*/false);
+  const double full_1k = activation_bytes(p, 32, 1024, 0);
+  const double full_4k = activation_bytes(p, 32, 4096, 0);
   EXPECT_NEAR(full_4k / full_1k, 4.0, 1e-9) << "the plain pass keeps every step";
   const RecomputeEvery automatic{true, 0};
-  const double re_1k = activation_bytes(mc, 100, 32, 1024, automatic.segment(1024));
-  const double re_4k = activation_bytes(mc, 100, 32, 4096, automatic.segment(4096));
+  const double re_1k = activation_bytes(p, 32, 1024, automatic.segment(1024));
+  const double re_4k = activation_bytes(p, 32, 4096, automatic.segment(4096));
   EXPECT_NEAR(re_4k / re_1k, 2.0, 0.05);
   EXPECT_LT(re_4k, 0.05 * full_4k);
   // Validation runs in windows of at most 128 positions: its memory does not grow with T.
-  EXPECT_EQ(evaluation_bytes(mc, 100, 32, 4096), evaluation_bytes(mc, 100, 32, 128));
-  EXPECT_LT(evaluation_bytes(mc, 100, 32, 64), evaluation_bytes(mc, 100, 32, 128));
-  EXPECT_LT(evaluation_bytes(mc, 100, 32, 4096), 0.05 * re_4k + 0.05 * full_4k);
+  EXPECT_EQ(evaluation_bytes(p, 32, 4096), evaluation_bytes(p, 32, 128));
+  EXPECT_LT(evaluation_bytes(p, 32, 64), evaluation_bytes(p, 32, 128));
+  EXPECT_LT(evaluation_bytes(p, 32, 4096), 0.05 * re_4k + 0.05 * full_4k);
+}
+
+TEST(ActivationEstimateTest, EachRecurrenceAndHeadReportsItsOwn) {
+  ModelConfig mc;
+  mc.embedding_size = 64;
+  mc.hidden_size = 512;
+  mc.layers = 2;
+  const ActivationProfile lstm = testing::frame_model(mc)->activation_profile(false);
+  // The LSTM's calibrated figure: 12 floats per unit and layer, the input, the logits.
+  EXPECT_DOUBLE_EQ(lstm.kept_per_step, 12.0 * 2 * 512 + 64 + 2.0 * kKeys);
+  EXPECT_DOUBLE_EQ(lstm.state, 2.0 * 2 * 512) << "h and c per layer";
+  EXPECT_GT(testing::frame_model(mc)->activation_profile(/*dropout=*/true).kept_per_step,
+            lstm.kept_per_step) << "dropout keeps masks";
+  ModelConfig gru = mc;
+  gru.recurrence = RecurrenceKind::kGru;
+  const ActivationProfile g = testing::frame_model(gru)->activation_profile(false);
+  EXPECT_DOUBLE_EQ(g.state, 2 * 512.0) << "h per layer";
+  EXPECT_NE(g.kept_per_step, lstm.kept_per_step);
+  ModelConfig nade = mc;
+  nade.head = HeadKind::kNade;
+  const ActivationProfile n = testing::frame_model(nade, HeadKind::kNade)->activation_profile(false);
+  EXPECT_GT(n.kept_per_step - lstm.kept_per_step, 2 * 12 * kDefaultNadeHidden)
+      << "the NADE's hidden layers per distinct key set";
+  const ActivationProfile notes = build_note_model(mc, kKeys)->activation_profile(false);
+  EXPECT_DOUBLE_EQ(notes.kept_per_step, 12.0 * 2 * 512 + 2 * 64 + 2.0 * (kKeys + 1))
+      << "two feature halves, a softmax over the keys and the end of frame";
 }
 
 }  // namespace

@@ -123,7 +123,7 @@ std::vector<std::vector<int64_t>> draw_frames(SequenceModel& model, const std::v
     for (int k = 0; k < kKeys; ++k) feed[i + 1][0][k] = prime[i][k] ? 1 : 0;
   HeadSampling s;
   s.temperature = temperature;
-  return generate(*model, feed, 0, length, s, seed);
+  return generate(*model, feed, length, s, seed);
 }
 
 TEST(SampleFramesTest, ReproducibleFramesAfterAPrime) {

@@ -83,7 +83,7 @@ TEST_P(TrainerTest, SamplesAndEvaluatesWhatItTrained) {
   EXPECT_EQ(m.config.model.recurrence, GetParam());
   m.task->write_sample(*m.model, SampleOptions{}, /*seed=*/3, dir_ + "/sample");
   EXPECT_EQ(read_file(dir_ + "/sample.txt").rfind("Why", 0), 0u);
-  const auto data = open_task(dir_ + "/fixture.h5");
+  const auto data = open_task(dir_ + "/fixture.h5", m.config);
   m.task->check_eval_data(*data, "valid", dir_ + "/use");
   const EvalResult r = Evaluator(*data, comm_).run(*m.model, "valid", EvalRequest{});
   EXPECT_EQ(r.songs, 3);
@@ -134,7 +134,7 @@ TEST_F(PianoRollTrainerTest, TheNadeHeadTrainsResumesSamplesAndEvaluates) {
   EXPECT_EQ(m.config.model.head, HeadKind::kNade);
   m.task->write_sample(*m.model, SampleOptions{}, 5, dir_ + "/tune");
   EXPECT_TRUE(fs::exists(dir_ + "/tune.mid") && fs::exists(dir_ + "/tune.png"));
-  const auto data = open_task(dir_ + "/fixture-rolls.h5");
+  const auto data = open_task(dir_ + "/fixture-rolls.h5", m.config);
   const EvalResult r = Evaluator(*data, comm_).run(*m.model, "valid", EvalRequest{});
   EXPECT_GT(r.loss(), 0);
   EXPECT_LT(r.loss(), 88 * std::log(2.0)) << "better than the fair coin";
@@ -169,9 +169,9 @@ class RecordingFeatures : public FeaturesImpl {
  public:
   explicit RecordingFeatures(std::shared_ptr<FeaturesImpl> inner)
       : inner_(register_module("inner", std::move(inner))) {}
-  torch::Tensor forward(const torch::Tensor& inputs, const torch::Tensor& artist) override {
+  torch::Tensor forward(const torch::Tensor& inputs) override {
     longest = std::max(longest, inputs.size(0));
-    return inner_->forward(inputs, artist);
+    return inner_->forward(inputs);
   }
   int64_t size() const override { return inner_->size(); }
   int64_t longest = 0;
@@ -222,8 +222,7 @@ TEST_F(EvaluatorTest, AnEmptySplitIsAnErrorNamingTheFileAndSplit) {
         << e.what();
   }
   try {
-    score_baseline(*fit_baseline(task->corpus(), task->outputs(), BaselineOptions{}),
-                   task->corpus(), "valid");
+    score_baseline(*task->fit_baseline(BaselineOptions{}), task->baseline_source(), "valid");
     FAIL() << "a baseline scored an empty split";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find(path + ": split 'valid' has no songs"), std::string::npos)

@@ -62,7 +62,7 @@ class TrainerMpiTest : public ::testing::Test {
 
   // Building a Trainer for `c` on the lyrics fixture is an InputError naming `key`.
   static void expect_refused(const Config& c, Communicator& comm, const std::string& key) {
-    const std::unique_ptr<Task> task = open_task(c.data.path);
+    const std::unique_ptr<Task> task = open_task(c.data.path, c);
     std::ostringstream log;
     try {
       Trainer trainer(c, *task, comm, log);
@@ -79,7 +79,7 @@ TEST_F(TrainerMpiTest, ParametersAreIdenticalOnAllRanks) {
   MpiCommunicator world;
   Config c = config("identical", 0.3);
   c.train.steps = 6;
-  const std::unique_ptr<Task> task = open_task(c.data.path);
+  const std::unique_ptr<Task> task = open_task(c.data.path, c);
   std::ostringstream log;
   Trainer trainer(c, *task, world, log);
   trainer.start(false);
@@ -103,7 +103,7 @@ TEST_F(TrainerMpiTest, Bf16AutocastTrainsCloseToFp32) {
     expect_close(bf16, fp32, 2e-2);
     EXPECT_NE(bf16, fp32) << "bf16 gave fp32's losses exactly: autocast did not run";
   }
-  const std::unique_ptr<Task> task = open_task(low.data.path);
+  const std::unique_ptr<Task> task = open_task(low.data.path, low);
   std::ostringstream log;
   Trainer trainer(low, *task, world, log);
   trainer.start(/*resume=*/true);
@@ -203,7 +203,7 @@ TEST_F(TrainerMpiTest, AccumulationTakesSeveralWindowsPerStepInOneAllReduce) {
     Config c = config("accumulate-" + std::to_string(accumulate));
     c.train.accumulate = accumulate;
     c.optim.lr = 0.0;
-    const std::unique_ptr<Task> task = open_task(c.data.path);
+    const std::unique_ptr<Task> task = open_task(c.data.path, c);
     std::ostringstream log;
     Trainer trainer(c, *task, world, log);
     std::vector<StepResult> results;
@@ -281,6 +281,39 @@ TEST_F(TrainerMpiTest, NadePianoRollsWithTranspositionAreDataParallel) {
   }
 }
 
+TEST_F(TrainerMpiTest, NoteSequencesAreDataParallelAndResumeExactlyOnAnotherRankCount) {
+  // Windows cut through frames and count frames: 2 ranks x 2 streams and 1 rank x 4 streams sum
+  // the same symbols and divide by the same frame count; a 2-rank checkpoint resumes on 1 rank.
+  MpiCommunicator world, self(MPI_COMM_SELF);
+  auto notes_config = [&](const std::string& name) {
+    Config c = config(name, 0.3);
+    c.model.kind = ModelKind::kNotes;
+    c.model.input_dropout = 0.1;
+    c.train.transpose = 2;
+    c.data.path = dir_ + "/fixture-rolls.h5";
+    return c;
+  };
+  const std::vector<double> two = run_losses(notes_config("notes2"), world);
+  const std::vector<double> one =
+      run_losses(notes_config("notes1-r" + std::to_string(world.rank())), self);
+  Config first = notes_config("notes-resumed");
+  first.train.steps = 5;
+  run_losses(first, world);
+  const std::string single = first.run.dir + "-single-r" + std::to_string(world.rank());
+  world.barrier();
+  fs::copy(first.run.dir, single, fs::copy_options::recursive);
+  world.barrier();
+  Config on_one = notes_config("notes-resumed");
+  on_one.run.dir = single;
+  const std::vector<double> resumed_on_one = run_losses(on_one, self, /*resume=*/true);
+  if (world.rank() == 0) {
+    EXPECT_EQ(two.size(), 10u);
+    expect_close(two, one, 1e-5);
+    expect_close(resumed_on_one, two, 1e-5);
+    EXPECT_LT(two.back(), two.front());
+  }
+}
+
 TEST_F(TrainerMpiTest, PatienceEndsARunThatStopsImprovingAndSaysWhy) {
   // A learning rate far too high: after the first validation the valid loss only gets worse,
   // so with patience 2 the run ends at the third validation, long before train.steps.
@@ -313,7 +346,7 @@ TEST_F(TrainerMpiTest, PatienceEndsARunThatStopsImprovingAndSaysWhy) {
 TEST_F(TrainerMpiTest, ANanInOneRanksGradientIsSkippedByEveryRank) {
   MpiCommunicator world;
   Config c = config("nan", 0.3);
-  const std::unique_ptr<Task> task = open_task(c.data.path);
+  const std::unique_ptr<Task> task = open_task(c.data.path, c);
   std::ostringstream log;
   Trainer trainer(c, *task, world, log);
   trainer.start(false);
@@ -345,7 +378,7 @@ TEST_F(TrainerMpiTest, TooManyBadStepsInARowEndTheRunWithTheCheckpointsIntact) {
   Config c = config("nan-run", 0.0);
   c.train.max_bad_steps = 0;  // the first bad step ends the run
   c.checkpoint.every = 2;
-  const std::unique_ptr<Task> task = open_task(c.data.path);
+  const std::unique_ptr<Task> task = open_task(c.data.path, c);
   std::ostringstream log;
   Trainer trainer(c, *task, world, log);
   trainer.start(false);
@@ -372,7 +405,7 @@ TEST_F(TrainerMpiTest, TrainingIntoARunWithCheckpointsNeedsResume) {
   Config c = config("refuse");
   c.train.steps = 5;
   run_losses(c, world);
-  const std::unique_ptr<Task> task = open_task(c.data.path);
+  const std::unique_ptr<Task> task = open_task(c.data.path, c);
   std::ostringstream log;
   Trainer trainer(c, *task, world, log);
   EXPECT_THROW(trainer.start(/*resume=*/false), InputError);

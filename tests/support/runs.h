@@ -50,7 +50,7 @@ inline std::vector<double> logged_train_losses(const std::string& run_dir) {
 // A whole run of `c` on `comm` (Trainer::start, then train to the end): its logged train losses
 // on rank 0, empty on the other ranks. No ASSERT_: under MPI every rank must reach the collectives.
 inline std::vector<double> run_losses(const Config& c, Communicator& comm, bool resume = false) {
-  const std::unique_ptr<Task> task = open_task(c.data.path);
+  const std::unique_ptr<Task> task = open_task(c.data.path, c);
   std::ostringstream log;
   Trainer trainer(c, *task, comm, log);
   trainer.start(resume);

@@ -45,7 +45,7 @@ class BaselinesTest : public testing::TempDirTest {
     BaselineOptions o;
     o.model = model_of(model);
     o.order = order;
-    auto fitted = fit_baseline(corpus, corpus.vocab().size(), o);
+    auto fitted = fit_symbol_baseline(corpus, corpus.vocab().size(), o);
     const BaselineScore s = score_baseline(*fitted, corpus, split);
     EXPECT_EQ(s.count, 2.0) << "a song of one symbol is two predictions: the symbol, its end";
     return s.loss();
@@ -95,7 +95,7 @@ TEST_F(BaselinesTest, KneserNeyGetsBetterWithOrderOnStructuredText) {
     BaselineOptions o;
     o.model = model_of(model);
     o.order = order;
-    return score_baseline(*fit_baseline(corpus, corpus.vocab().size(), o), corpus, "valid").loss();
+    return score_baseline(*fit_symbol_baseline(corpus, corpus.vocab().size(), o), corpus, "valid").loss();
   };
   const double uniform = loss("uniform", 0), unigram = loss("unigram", 0),
                bigram = loss("bigram", 0), four = loss("ngram", 4);
@@ -114,7 +114,7 @@ TEST_F(BaselinesTest, EveryModelIsADistributionAfterAnyHistory) {
     BaselineOptions o;
     o.model = model_of(model);
     o.order = order;
-    auto fitted = fit_baseline(corpus, corpus.vocab().size(), o);
+    auto fitted = fit_symbol_baseline(corpus, corpus.vocab().size(), o);
     for (size_t cut : {size_t{0}, size_t{1}, size_t{5}, song.values.size() / 2}) {
       std::vector<int32_t> history(song.values.begin(), song.values.begin() + cut);
       if (cut == 5) history.back() = 1;  // a history never seen in train
@@ -135,7 +135,7 @@ TEST_F(BaselinesTest, SamplesAreReproducibleAndFromTheVocabulary) {
   BaselineOptions o;
   o.model = BaselineModel::kNgram;
   o.order = 4;
-  auto fitted = fit_baseline(corpus, corpus.vocab().size(), o);
+  auto fitted = fit_symbol_baseline(corpus, corpus.vocab().size(), o);
   const auto a = fitted->sample(200, 3), b = fitted->sample(200, 3), c = fitted->sample(200, 4);
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
@@ -151,12 +151,12 @@ TEST_F(BaselinesTest, BadOptionsAreRefusedByName) {
   BaselineOptions o;
   o.model = BaselineModel::kNgram;
   o.order = 1;
-  EXPECT_THROW(fit_baseline(corpus, corpus.vocab().size(), o), InputError);
+  EXPECT_THROW(fit_symbol_baseline(corpus, corpus.vocab().size(), o), InputError);
   BaselineModel unknown;
   EXPECT_FALSE(parse_choice("trigram", &unknown)) << "the command line refuses it by name";
   o.model = BaselineModel::kBigram;
   o.train_split = "nope";
-  EXPECT_THROW(fit_baseline(corpus, corpus.vocab().size(), o), InputError);
+  EXPECT_THROW(fit_symbol_baseline(corpus, corpus.vocab().size(), o), InputError);
 }
 
 class FrameBaselinesTest : public testing::TempDirTest {
@@ -180,7 +180,7 @@ class FrameBaselinesTest : public testing::TempDirTest {
     BaselineOptions o;
     o.model = model_of(model);
     o.order = order;
-    const BaselineScore s = score_baseline(*fit_baseline(corpus, 0, o), corpus, "valid");
+    const BaselineScore s = score_baseline(*fit_frame_baseline(corpus, o), corpus, "valid");
     EXPECT_EQ(s.count, 2.0);
     return s.loss();
   }

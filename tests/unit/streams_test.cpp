@@ -2,6 +2,7 @@
 // masked, every symbol of every song and its end symbol predicted once per epoch, independence
 // from the split over ranks, and that a rank reads only the songs of its own streams.
 #include "data/streams.h"
+#include "data/transposition.h"
 
 #include <gtest/gtest.h>
 
@@ -233,7 +234,8 @@ TEST(PianoRollStreamsTest, FramesArePredictedFromTheFrameBeforeStartingFromSilen
     int64_t counted = 0;
     for (int64_t window = 0; counted < static_cast<int64_t>(song.size()); ++window) {
       const Window w = batcher.next();
-      ASSERT_EQ(w.width, kKeys);
+      ASSERT_EQ(w.input_width, kKeys);
+      ASSERT_EQ(w.target_width, kKeys);
       ASSERT_EQ(w.inputs.size(), static_cast<size_t>(T * G * kKeys));
       EXPECT_EQ(w.reset[0], window == 0 ? 1 : 0);
       for (int64_t t = 0; t < T; ++t) {
@@ -260,20 +262,20 @@ TEST(TranspositionTest, ACounterKeepsKeysInRangeAndVariesBySongAndEpoch) {
   // A song sounding keys 10..80 of 88 may move down 10 and up 7, at most N.
   std::set<int64_t> seen;
   for (int64_t song = 0; song < 200; ++song) {
-    const int64_t shift = StreamBatcher::transposition(9, 0, song, 12, 10, 80, kKeys);
+    const int64_t shift = TransposedFrames::transposition(9, 0, song, 12, 10, 80, kKeys);
     EXPECT_GE(shift, -10);
     EXPECT_LE(shift, 7);
-    EXPECT_EQ(shift, StreamBatcher::transposition(9, 0, song, 12, 10, 80, kKeys)) << "a counter";
+    EXPECT_EQ(shift, TransposedFrames::transposition(9, 0, song, 12, 10, 80, kKeys)) << "a counter";
     seen.insert(shift);
   }
   EXPECT_EQ(seen.size(), 18u) << "every shift in [-10, 7] occurs";
   int differ = 0;
   for (int64_t song = 0; song < 50; ++song)
-    differ += StreamBatcher::transposition(9, 0, song, 3, 10, 80, kKeys) !=
-              StreamBatcher::transposition(9, 1, song, 3, 10, 80, kKeys);
+    differ += TransposedFrames::transposition(9, 0, song, 3, 10, 80, kKeys) !=
+              TransposedFrames::transposition(9, 1, song, 3, 10, 80, kKeys);
   EXPECT_GT(differ, 20) << "another epoch draws again";
-  EXPECT_EQ(StreamBatcher::transposition(9, 0, 1, 0, 10, 80, kKeys), 0) << "off";
-  EXPECT_EQ(StreamBatcher::transposition(9, 0, 1, 5, kKeys, -1, kKeys), 0) << "a silent song";
+  EXPECT_EQ(TransposedFrames::transposition(9, 0, 1, 0, 10, 80, kKeys), 0) << "off";
+  EXPECT_EQ(TransposedFrames::transposition(9, 0, 1, 5, kKeys, -1, kKeys), 0) << "a silent song";
 }
 
 TEST(TranspositionTest, TrainingWindowsAreTransposedAndRestoredExactly) {
@@ -283,10 +285,9 @@ TEST(TranspositionTest, TrainingWindowsAreTransposedAndRestoredExactly) {
     PianoRollReader corpus(path);
     const SplitIndex& index = corpus.split("train");
     const int64_t G = 2, T = 16;
+    const TransposedFrames transposed(corpus, /*max_semitones=*/4, /*seed=*/77);
     auto batcher = [&] {
-      StreamBatcher b(corpus, "train", SongSchedule(index.songs(), G, 3, true), 0, G, T);
-      b.set_transposition(4, 77);
-      return b;
+      return StreamBatcher(transposed, "train", SongSchedule(index.songs(), G, 3, true), 0, G, T);
     };
     StreamBatcher plain(corpus, "train", SongSchedule(index.songs(), G, 3, true), 0, G, T);
     StreamBatcher a = batcher();

@@ -13,7 +13,7 @@ namespace chorus {
     static const std::vector<std::string> kNames = {__VA_ARGS__}; \
     return kNames;                                               \
   }
-CHORUS_CHOICES(ModelKind, "chars", "pianoroll")
+CHORUS_CHOICES(ModelKind, "chars", "pianoroll", "notes")
 CHORUS_CHOICES(Condition, "none", "artist")
 CHORUS_CHOICES(RecurrenceKind, "lstm", "gru")
 CHORUS_CHOICES(LstmImpl, "auto", "fused", "torch")

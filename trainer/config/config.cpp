@@ -34,7 +34,7 @@ using namespace config_values;
 
 enum class Rule { kAny, kPositive, kNonNegative, kAtLeastOne, kUnitInterval, kRequired };
 
-// May a resume change it? (DESIGN.md "Resume": model shape, batch, window and data file may not.)
+// May a resume change it? (docs/design.md "Resume": model shape, batch, window and data file may not.)
 enum class OnResume { kMayChange, kFixed };
 
 // One key of the table, its value type erased: each operation reads or writes that one member.
@@ -371,14 +371,8 @@ std::vector<std::pair<std::string, std::string>> config_rows(const Config& confi
   return rows;
 }
 
-std::vector<std::string> keys_fixed_on_resume_that_differ(const Config& saved_config,
-                                                           const Config& now_config) {
-  // Compared as resolved: `head: auto` is the data's own head, `nade_hidden: 0` its default width.
-  Config saved = saved_config, now = now_config;
-  for (Config* c : {&saved, &now}) {
-    c->model.head = resolved_head(c->model);
-    if (c->model.head == HeadKind::kNade) c->model.nade_hidden = nade_hidden_units(c->model);
-  }
+std::vector<std::string> keys_fixed_on_resume_that_differ(const Config& saved,
+                                                           const Config& now) {
   std::vector<std::string> keys;
   for (const Field& f : fields())
     if (f.on_resume == OnResume::kFixed && !f.equal(saved, now)) keys.push_back(f.key);

@@ -12,7 +12,7 @@ namespace chorus {
 
 // ---- Choices: each enum's YAML names, in enum order (choice_names<E>()) ----
 
-enum class ModelKind { kChars, kPianoRoll };            // "chars" | "pianoroll"
+enum class ModelKind { kChars, kPianoRoll, kNotes };    // "chars" | "pianoroll" | "notes"
 enum class Condition { kNone, kArtist };                // "none" | "artist"
 enum class RecurrenceKind { kLstm, kGru };              // "lstm" | "gru"
 enum class LstmImpl { kAuto, kFused, kTorch };          // "auto" | "fused" | "torch"
@@ -119,8 +119,10 @@ struct DataConfig {
 };
 
 struct ModelConfig {
-  ModelKind kind = ModelKind::kChars;   // what the corpus holds (checked against the file):
-                                        // chars = lyrics, pianoroll = 88-key piano rolls
+  ModelKind kind = ModelKind::kChars;   // the model and what it trains on (checked against the
+                                        // file): chars = lyrics, pianoroll = 88-key piano rolls
+                                        // frame by frame, notes = piano rolls note by note (each
+                                        // frame's keys low to high, then an end of frame)
   int64_t embedding_size = 64;          // symbol embedding / frame projection width
   int64_t hidden_size = 512;            // recurrent units per layer (> 0)
   int64_t layers = 2;                   // stacked single-layer recurrences (>= 1)
@@ -131,15 +133,15 @@ struct ModelConfig {
                                         // CPU in fp32, else torch). The same parameters either
                                         // way, so it may change on resume. fused needs
                                         // recurrence lstm, the CPU and fp32.
-  HeadKind head = HeadKind::kAuto;      // the output: auto (the data's own: softmax for lyrics,
-                                        // independent for piano rolls) | softmax | independent
-                                        // (a sigmoid per key) | nade (piano rolls: a joint
-                                        // distribution over the keys of a frame, RNN-NADE)
+  HeadKind head = HeadKind::kAuto;      // the output: auto (the model kind's own: softmax for
+                                        // chars and notes, independent for pianoroll) | softmax |
+                                        // independent (a sigmoid per key) | nade (pianoroll: a
+                                        // joint distribution over the keys of a frame, RNN-NADE)
   int64_t nade_hidden = 0;              // hidden units of the NADE head; 0 = kDefaultNadeHidden.
                                         // Only with head: nade
-  double dropout = 0.0;                 // in [0, 1): after each layer, masks per DESIGN.md
+  double dropout = 0.0;                 // in [0, 1): after each layer, masks per docs/design.md
   double input_dropout = 0.0;           // in [0, 1): on the features (the recurrence's input),
-                                        // masks drawn like the layers' (DESIGN.md)
+                                        // masks drawn like the layers' (docs/design.md)
   Condition condition = Condition::kNone;  // artist: an artist vector joined to every input
   int64_t artist_embedding_size = 32;   // width of the artist vector (condition: artist)
 };
@@ -150,14 +152,6 @@ struct ModelConfig {
 inline constexpr int64_t kDefaultNadeHidden = 150;
 inline int64_t nade_hidden_units(const ModelConfig& model) {
   return model.nade_hidden > 0 ? model.nade_hidden : kDefaultNadeHidden;
-}
-
-// The head `auto` stands for: the data's own output (softmax over symbols for lyrics, a sigmoid
-// per key for piano rolls). Resume compares resolved heads, so a run written with `auto` resumes
-// under a config that names its head.
-inline HeadKind resolved_head(const ModelConfig& model) {
-  if (model.head != HeadKind::kAuto) return model.head;
-  return model.kind == ModelKind::kPianoRoll ? HeadKind::kIndependent : HeadKind::kSoftmax;
 }
 
 struct TrainConfig {
@@ -258,7 +252,9 @@ std::string to_yaml(const Config& config);
 std::vector<std::pair<std::string, std::string>> config_rows(const Config& config);
 
 // The keys whose values differ between `saved` (a checkpoint's) and `now` among those the table
-// marks as fixed for a run (DESIGN.md "Resume": model shape, batch, window, data file).
+// marks as fixed for a run (docs/design.md "Resume": model shape, batch, window, data file). Both are
+// compared as given: resume passes them resolved by the task (Task::resolved), so `head: auto`
+// equals the head it stands for.
 std::vector<std::string> keys_fixed_on_resume_that_differ(const Config& saved, const Config& now);
 
 bool operator==(const Config& a, const Config& b);

@@ -18,10 +18,12 @@ class SymbolFeaturesImpl : public FeaturesImpl {
                                       torch::nn::Embedding(artists, artist_embedding_size));
   }
 
-  torch::Tensor forward(const torch::Tensor& inputs, const torch::Tensor& artist) override {
-    torch::Tensor x = embed_(inputs);  // [T, B, E]
-    if (!artist_embed_) return x;
-    torch::Tensor a = artist_embed_(artist).unsqueeze(0).expand({x.size(0), -1, -1});
+  torch::Tensor forward(const torch::Tensor& inputs) override {
+    if (!artist_embed_) return embed_(inputs);  // [T, B, E]
+    torch::Tensor x = embed_(inputs.select(/*dim=*/2, /*index=*/0));
+    // One artist vector per stream, broadcast over the window's positions: the same arithmetic
+    // (and gradient summation) as a per-stream artist argument.
+    torch::Tensor a = artist_embed_(inputs.select(2, 1)[0]).unsqueeze(0).expand({x.size(0), -1, -1});
     return torch::cat({x, a}, /*dim=*/2);
   }
 
@@ -44,7 +46,7 @@ class FrameFeaturesImpl : public FeaturesImpl {
     in_->bias.zero_();
   }
 
-  torch::Tensor forward(const torch::Tensor& inputs, const torch::Tensor& /*artist*/) override {
+  torch::Tensor forward(const torch::Tensor& inputs) override {
     return in_(inputs.to(torch::kFloat32));
   }
 

@@ -1,5 +1,7 @@
 // The features seam: what a recurrence reads at each position. A task builds its features
 // (symbols are embedded, frames projected) and the recurrence takes features->size() inputs.
+// Everything a model is conditioned on (the artist of a song) is a column of its input rows, laid
+// out by the task's data (SongSource::input_row), not an argument of the model's calls.
 #pragma once
 #include <cstdint>
 
@@ -9,14 +11,16 @@ namespace chorus {
 
 class FeaturesImpl : public torch::nn::Module {
  public:
-  // inputs: [T, B] symbol ids or [T, B, K] 0/1 frames (int64, as Window holds them); artist: [B]
-  // artist ids (read only by artist-conditioned features). Returns [T, B, size()].
-  virtual torch::Tensor forward(const torch::Tensor& inputs, const torch::Tensor& artist) = 0;
+  // inputs: [T, B] (one value per row) or [T, B, W] int64 input rows, as Window holds them.
+  // Returns [T, B, size()].
+  virtual torch::Tensor forward(const torch::Tensor& inputs) = 0;
   virtual int64_t size() const = 0;
 };
 
 // Symbols: an embedding of `symbols` ids; with artists > 0, an artist vector of
-// `artist_embedding_size` joined to every position (lyrics conditioned on the artist).
+// `artist_embedding_size` joined to every position (lyrics conditioned on the artist): the input
+// rows are then (symbol, artist), the artist the same at every position of a window (a window never
+// spans two songs), and read at its first position.
 std::shared_ptr<FeaturesImpl> make_symbol_features(int64_t symbols, int64_t embedding_size,
                                                    int64_t artists, int64_t artist_embedding_size);
 

@@ -9,6 +9,8 @@
 namespace chorus {
 namespace {
 
+constexpr double kGruFloatsPerUnit = 11.0;
+
 class GruStackImpl : public RecurrenceImpl {
  public:
   GruStackImpl(int64_t input_size, const ModelConfig& config) : hidden_(config.hidden_size) {
@@ -42,6 +44,19 @@ class GruStackImpl : public RecurrenceImpl {
     std::vector<std::string> names;
     for (size_t l = 0; l < layers_.size(); ++l) names.push_back("h" + std::to_string(l));
     return names;
+  }
+
+  // Per step, stream, layer and unit: LibTorch's GRU cell keeps the input and recurrent gate
+  // projections (3 + 3), the reset and update gates, the candidate and the output, rounded up with
+  // what its backward pass allocates (kGruFloatsPerUnit, measured like the LSTM's: see
+  // docs/results.md "Activation memory per recurrence"); with dropout, the mask and the masked
+  // output. Without a graph: one layer's output and its two gate buffers.
+  PartMemory memory(bool dropout) const override {
+    const double LH = static_cast<double>(layers_.size()) * static_cast<double>(hidden_);
+    return {kGruFloatsPerUnit * LH + (dropout ? 2.0 * LH : 0.0), 7.0 * static_cast<double>(hidden_)};
+  }
+  double state_floats() const override {
+    return static_cast<double>(layers_.size()) * static_cast<double>(hidden_);
   }
 
  private:

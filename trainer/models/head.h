@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "trainer/config/config.h"
+#include "trainer/models/part_memory.h"
 
 namespace chorus {
 
@@ -22,10 +23,11 @@ struct HeadSampling {
 class HeadImpl : public torch::nn::Module {
  public:
   // Negative log-likelihood (nats) of each position's target: top [T, B, H], targets [T, B]
-  // symbol ids or [T, B, K] 0/1 (int64) -> [T, B].
+  // symbol ids, [T, B, 2] symbol ids with the lowest allowed id (softmax: an ordered vocabulary,
+  // see softmax_head.cpp) or [T, B, K] 0/1 (int64) -> [T, B].
   virtual torch::Tensor nll(const torch::Tensor& top, const torch::Tensor& targets) = 0;
   // Sum over counted positions (mask [T, B] of 0/1) of the loss: callers divide by the global
-  // count (DESIGN.md "Loss aggregation").
+  // count (docs/design.md "Loss aggregation").
   torch::Tensor loss_sum(const torch::Tensor& top, const torch::Tensor& targets,
                          const torch::Tensor& mask) {
     return (nll(top, targets) * mask).sum();
@@ -35,6 +37,8 @@ class HeadImpl : public torch::nn::Module {
   // library).
   virtual torch::Tensor sample(const torch::Tensor& top, const HeadSampling& sampling,
                                std::mt19937_64& engine) = 0;
+  // Floats per stream and position its loss keeps and needs.
+  virtual PartMemory memory() const = 0;
 };
 
 // Picks one symbol from raw logits. multinomial: draw from softmax(logits / T) by inversion;

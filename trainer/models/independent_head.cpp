@@ -33,6 +33,12 @@ class IndependentHeadImpl : public HeadImpl {
     return values;
   }
 
+  // The logits and the per-key loss; three rows of K alive while evaluating.
+  PartMemory memory() const override {
+    const auto K = static_cast<double>(out_->weight.size(0));
+    return {2.0 * K, 3.0 * K};
+  }
+
  private:
   torch::nn::Linear out_{nullptr};
 };

@@ -1,5 +1,5 @@
 // The LSTM recurrence: single-layer torch::nn::LSTMs stacked by hand, so that the dropout masks
-// between layers are ours (DESIGN.md "Dropout masks"). State: (h_l, c_l) per layer, in that order;
+// between layers are ours (docs/design.md "Dropout masks"). State: (h_l, c_l) per layer, in that order;
 // checkpoints name them h0, c0, h1, c1, ... Parameter names (lstm0, lstm1, ...) are those of
 // every checkpoint written so far. Each layer runs either as torch::nn::LSTM or as Chorus's fused
 // CPU layer over the same parameters (model.lstm_impl; auto decides per call: fused for fp32 on
@@ -66,6 +66,19 @@ class LstmStackImpl : public RecurrenceImpl {
       names.push_back("c" + std::to_string(l));
     }
     return names;
+  }
+
+  // Per step, stream, layer and unit: the previous h (input of the recurrent matmul), the four
+  // gate activations, the previous c, tanh(c) and the output h, rounded up with what the backward
+  // pass allocates while it runs — 12, calibrated against the measured peak memory of
+  // bench/long_sequences.sh; with dropout, the mask and the masked output. Without a graph: one
+  // layer's output and its gate buffer.
+  PartMemory memory(bool dropout) const override {
+    const double LH = static_cast<double>(layers_.size()) * static_cast<double>(hidden_);
+    return {12.0 * LH + (dropout ? 2.0 * LH : 0.0), 6.0 * static_cast<double>(hidden_)};
+  }
+  double state_floats() const override {
+    return 2.0 * static_cast<double>(layers_.size()) * static_cast<double>(hidden_);
   }
 
  private:

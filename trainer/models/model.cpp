@@ -10,11 +10,13 @@
 namespace chorus {
 
 WindowTensors window_tensors(Window& w, const torch::Device& device) {
-  const int64_t T = w.seq_len, B = w.streams, W = w.width;
-  const std::vector<int64_t> shape = W > 1 ? std::vector<int64_t>{T, B, W} : std::vector<int64_t>{T, B};
+  const int64_t T = w.seq_len, B = w.streams;
+  auto shape = [&](int64_t W) {
+    return W > 1 ? std::vector<int64_t>{T, B, W} : std::vector<int64_t>{T, B};
+  };
   WindowTensors t;
-  t.inputs = torch::from_blob(w.inputs.data(), shape, torch::kLong);
-  t.targets = torch::from_blob(w.targets.data(), shape, torch::kLong);
+  t.inputs = torch::from_blob(w.inputs.data(), shape(w.input_width), torch::kLong);
+  t.targets = torch::from_blob(w.targets.data(), shape(w.target_width), torch::kLong);
   t.mask = torch::from_blob(w.mask.data(), {T, B}, torch::kFloat32);
   t.artist = torch::from_blob(w.artist.data(), {B}, torch::kLong);
   if (!device.is_cpu()) {
@@ -39,12 +41,18 @@ SequenceModelImpl::SequenceModelImpl(ModelConfig config, std::shared_ptr<Feature
   }
 }
 
-torch::Tensor SequenceModelImpl::top(const torch::Tensor& inputs, const torch::Tensor& artist,
-                                     const RecurrentState& state, const DropoutMasks& masks,
-                                     RecurrentState* next) {
-  torch::Tensor x = features_->forward(inputs, artist);
+torch::Tensor SequenceModelImpl::top(const torch::Tensor& inputs, const RecurrentState& state,
+                                     const DropoutMasks& masks, RecurrentState* next) {
+  torch::Tensor x = features_->forward(inputs);
   if (masks.input.defined()) x = x * masks.input.to(x.device());
   return recurrence_->forward(x, state, masks.layers, next);
+}
+
+ActivationProfile SequenceModelImpl::activation_profile(bool dropout) const {
+  // The features' output is kept (and alive) at every step; the recurrence and the head say theirs.
+  const PartMemory r = recurrence_->memory(dropout), h = head_->memory();
+  const auto f = static_cast<double>(features_->size());
+  return {f + r.kept + h.kept, recurrence_->state_floats(), f + r.eval + h.eval};
 }
 
 void SequenceModelImpl::save(torch::serialize::OutputArchive& archive) const {

@@ -1,4 +1,4 @@
-// A model is features -> recurrence -> head (DESIGN.md "Seams"): each part from a registry
+// A model is features -> recurrence -> head (docs/design.md "Seams"): each part from a registry
 // (trainer/models/registry.h), each position depending on the one before only through the
 // recurrent state, so a window can be cut into segments and each recomputed on its own
 // (trainer/models/recompute.h).
@@ -19,8 +19,9 @@
 namespace chorus {
 
 // A window's buffers as tensors (on the CPU views, no copy: `window` must outlive them and the
-// backward pass; on another device, copies there). inputs/targets: [T, B] (width 1) or
-// [T, B, width] int64; mask [T, B]; artist [B].
+// backward pass; on another device, copies there). inputs: [T, B] (input width 1) or
+// [T, B, input_width] int64; targets likewise with target_width; mask [T, B]; artist [B] (for
+// per-artist reports only).
 struct WindowTensors {
   torch::Tensor inputs, targets, mask, artist;
 };
@@ -33,8 +34,8 @@ class SequenceModelImpl : public torch::nn::Module {
 
   // The top layer's output [T, B, H] for `inputs` (as WindowTensors) from `state`; *next gets the
   // state after the last position. masks: on the features and after each layer, or none ({}).
-  torch::Tensor top(const torch::Tensor& inputs, const torch::Tensor& artist,
-                    const RecurrentState& state, const DropoutMasks& masks, RecurrentState* next);
+  torch::Tensor top(const torch::Tensor& inputs, const RecurrentState& state,
+                    const DropoutMasks& masks, RecurrentState* next);
   // Sum over counted positions of the loss in nats (the head's).
   torch::Tensor loss_sum(const torch::Tensor& top, const torch::Tensor& targets,
                          const torch::Tensor& mask) {
@@ -43,6 +44,10 @@ class SequenceModelImpl : public torch::nn::Module {
   RecurrentState zero_state(int64_t batch, torch::Device device) const {
     return recurrence_->zeros(batch, device);
   }
+
+  // Per stream: what the parts keep for the backward pass and hold while evaluating (each part
+  // reports its own), with dropout masks between layers when `dropout`.
+  ActivationProfile activation_profile(bool dropout) const;
 
   FeaturesImpl& features() { return *features_; }
   RecurrenceImpl& recurrence() { return *recurrence_; }

@@ -109,7 +109,18 @@ class NadeHeadImpl : public HeadImpl {
     return drawn;
   }
 
+  // Per position: P distinct hidden layers of N units and their sigmoids, each read by all K keys
+  // ([P, K]), and the K logits, visible biases, cumulative counts and losses; P is one more than
+  // the most keys sounding in a frame of the window, taken as kTypicalDistinct (the benchmark sets
+  // rarely sound more than 11 keys at once).
+  PartMemory memory() const override {
+    const double P = kTypicalDistinct, N = static_cast<double>(nade_hidden_),
+                 K = static_cast<double>(outputs_);
+    return {2.0 * P * N + P * K + 4.0 * K, P * N + P * K + 3.0 * K};
+  }
+
  private:
+  static constexpr double kTypicalDistinct = 12;
   int64_t outputs_, nade_hidden_;
   torch::nn::Linear out_{nullptr}, bias_{nullptr};
   torch::Tensor w_, v_;

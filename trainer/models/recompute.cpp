@@ -19,7 +19,7 @@ using torch::autograd::variable_list;
 // and the model. Held in the autograd context as a capsule.
 struct Segment : torch::CustomClassHolder {
   SequenceModelImpl* model = nullptr;
-  torch::Tensor inputs, targets, mask, artist;
+  torch::Tensor inputs, targets, mask;
   WindowDropout dropout;
   int64_t begin = 0, end = 0;              // the segment's positions in the window
   bool bf16 = false;                       // autocast, also when recomputed in the backward pass
@@ -28,7 +28,7 @@ struct Segment : torch::CustomClassHolder {
   variable_list run(const variable_list& state) const {
     Bf16Autocast autocast(inputs.device().type(), bf16);
     RecurrentState start{state}, next;
-    torch::Tensor top = model->top(inputs, artist, start, dropout.masks(begin, end), &next);
+    torch::Tensor top = model->top(inputs, start, dropout.masks(begin, end), &next);
     variable_list out = {model->loss_sum(top, targets, mask)};
     out.insert(out.end(), next.tensors.begin(), next.tensors.end());
     return out;
@@ -80,7 +80,7 @@ std::pair<torch::Tensor, RecurrentState> window_loss(SequenceModelImpl& model,
   if (k <= 0 || k >= T) {
     Bf16Autocast autocast(t.inputs.device().type(), bf16);
     RecurrentState next;
-    torch::Tensor top = model.top(t.inputs, t.artist, state, dropout.masks(0, T), &next);
+    torch::Tensor top = model.top(t.inputs, state, dropout.masks(0, T), &next);
     return {model.loss_sum(top, t.targets, t.mask), std::move(next)};
   }
   variable_list hc(state.tensors);
@@ -93,7 +93,6 @@ std::pair<torch::Tensor, RecurrentState> window_loss(SequenceModelImpl& model,
     segment->inputs = t.inputs.slice(0, begin, end);
     segment->targets = t.targets.slice(0, begin, end);
     segment->mask = t.mask.slice(0, begin, end);
-    segment->artist = t.artist;
     segment->dropout = dropout;
     segment->begin = begin;
     segment->end = end;

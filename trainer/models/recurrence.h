@@ -9,6 +9,8 @@
 
 #include <torch/torch.h>
 
+#include "trainer/models/part_memory.h"
+
 namespace chorus {
 
 // The state a recurrence carries from window to window (TBPTT): a list of tensors whose first
@@ -24,7 +26,7 @@ struct RecurrentState {
 class RecurrenceImpl : public torch::nn::Module {
  public:
   // Runs the stack on x [T, B, in] from `state`; layer l's output is multiplied by
-  // dropout_masks[l] ([T, B, H]; none when empty) before it feeds layer l + 1 (DESIGN.md
+  // dropout_masks[l] ([T, B, H]; none when empty) before it feeds layer l + 1 (docs/design.md
   // "Dropout masks"). Returns the top layer's output [T, B, H]; *next gets the state after step
   // T - 1. Inputs and state are on the module's device.
   virtual torch::Tensor forward(const torch::Tensor& x, const RecurrentState& state,
@@ -34,6 +36,10 @@ class RecurrenceImpl : public torch::nn::Module {
   virtual RecurrentState zeros(int64_t batch, torch::Device device) const = 0;
   // One name per state tensor, as checkpoints store them ("h0", "c0", "h1", ...).
   virtual std::vector<std::string> state_names() const = 0;
+  // Floats per stream and step the stack keeps (with dropout masks between layers, when
+  // `dropout`), and those of its carried state per stream.
+  virtual PartMemory memory(bool dropout) const = 0;
+  virtual double state_floats() const = 0;
 };
 
 }  // namespace chorus

@@ -1,5 +1,9 @@
 // The softmax head: a linear layer over the vocabulary; the loss is the cross-entropy of the next
-// symbol. Module name `out`, as in every checkpoint written so far.
+// symbol. Module name `out`, as in every checkpoint written so far. Targets may carry a second
+// column, the lowest id allowed among ids >= 1 at that position (a vocabulary whose symbols come
+// in rising order, such as a frame's keys from low to high, with id 0 always allowed): ids 1 ..
+// floor - 1 then get no probability, so the distribution is normalised over what can occur.
+// Sampling excludes them through HeadSampling::excluded.
 #include <algorithm>
 #include <cmath>
 
@@ -16,11 +20,18 @@ class SoftmaxHeadImpl : public HeadImpl {
   }
 
   torch::Tensor nll(const torch::Tensor& top, const torch::Tensor& targets) override {
-    const torch::Tensor logits = out_(top);
+    torch::Tensor logits = out_(top);
+    torch::Tensor ids = targets;
+    if (targets.dim() == top.dim()) {  // (id, lowest allowed id) per position
+      ids = targets.select(-1, 0);
+      const torch::Tensor floor = targets.select(-1, 1).unsqueeze(-1);
+      const torch::Tensor id = torch::arange(logits.size(-1), targets.options());
+      logits = logits.masked_fill((id >= 1) & (id < floor), -INFINITY);
+    }
     return torch::nn::functional::cross_entropy(
-               logits.reshape({-1, logits.size(-1)}), targets.reshape({-1}),
+               logits.reshape({-1, logits.size(-1)}), ids.reshape({-1}),
                torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))
-        .view(targets.sizes());
+        .view(ids.sizes());
   }
 
   torch::Tensor sample(const torch::Tensor& top, const HeadSampling& s,
@@ -35,6 +46,13 @@ class SoftmaxHeadImpl : public HeadImpl {
       ids[b] = pick_symbol(v, s.temperature, s.method, engine);
     }
     return ids;
+  }
+
+  // The logits and their log-softmax (with an ordered vocabulary also the masked logits); three
+  // rows of V alive while evaluating.
+  PartMemory memory() const override {
+    const auto V = static_cast<double>(out_->weight.size(0));
+    return {2.0 * V, 3.0 * V};
   }
 
  private:

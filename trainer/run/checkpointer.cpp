@@ -136,7 +136,8 @@ void Checkpointer::load(const std::string& dir, TrainingState& s, torch::Device 
   const nlohmann::json manifest = nlohmann::json::parse(read_file(dir + "/MANIFEST.json"));
   const nlohmann::json& meta = manifest.at("meta");
   const std::vector<std::string> bad =
-      keys_fixed_on_resume_that_differ(read_checkpoint_config(dir), config_);
+      keys_fixed_on_resume_that_differ(task_.resolved(read_checkpoint_config(dir)),
+                                       task_.resolved(config_));
   if (!bad.empty()) {
     std::string msg = "cannot resume from " + dir + ": these keys differ from the checkpoint's "
                       "and may not change on resume:";

@@ -43,12 +43,13 @@ EvalResult Evaluator::run(SequenceModelImpl& model, const std::string& split,
     double primed = 0;
     for (int64_t b = 0; b < lanes; ++b)
       for (int64_t t = 0; t < w.seq_len && before[b].position + t < request.skip_predictions; ++t) {
-        primed += w.mask[t * lanes + b];
+        primed += w.counted[t * lanes + b];
         w.mask[t * lanes + b] = 0.0f;
+        w.counted[t * lanes + b] = 0;
       }
     const WindowTensors t = window_tensors(w, device);
     RecurrentState next;
-    const torch::Tensor top = model.top(t.inputs, t.artist, state.masked(w.reset), {}, &next);
+    const torch::Tensor top = model.top(t.inputs, state.masked(w.reset), {}, &next);
     state = std::move(next);
     const torch::Tensor nll = model.head().nll(top, t.targets);  // [T, B]
     sums[0] += (nll * t.mask).sum().item<double>();
@@ -56,9 +57,14 @@ EvalResult Evaluator::run(SequenceModelImpl& model, const std::string& split,
     std::set<int64_t> present;  // the artists of this window's lanes
     for (int64_t b = 0; b < lanes; ++b)
       if (w.artist[b] >= 0 && w.artist[b] < A) present.insert(w.artist[b]);
+    const torch::Tensor counted =
+        present.empty() ? torch::Tensor()
+                        : torch::from_blob(w.counted.data(), {w.seq_len, lanes}, torch::kUInt8)
+                              .to(device, torch::kFloat32);
     for (int64_t a : present) {
-      const torch::Tensor mask = t.mask * (t.artist == a).to(torch::kFloat32).unsqueeze(0);
-      const double count = mask.sum().item<double>();
+      const torch::Tensor of_artist = (t.artist == a).to(torch::kFloat32).unsqueeze(0);
+      const torch::Tensor mask = t.mask * of_artist;
+      const double count = (counted * of_artist).sum().item<double>();
       if (count == 0) continue;
       sums[2 + a] += (nll * mask).sum().item<double>();
       sums[2 + A + a] += count;

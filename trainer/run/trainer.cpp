@@ -54,12 +54,12 @@ Trainer::Trainer(Config config, const Task& task, Communicator& comm, std::ostre
                                 .betas({config_.optim.beta1, config_.optim.beta2})
                                 .weight_decay(config_.optim.weight_decay));
   const int64_t per_rank = G / R;
+  training_source_ = task_.training_source(config_);
   batcher_ = std::make_unique<StreamBatcher>(
-      corpus, config_.data.train_split,
+      *training_source_, config_.data.train_split,
       SongSchedule(train.songs(), G, config_.run.seed, /*shuffle=*/true),
       /*first_stream=*/comm_.rank() * per_rank, /*num_streams=*/per_rank, config_.train.seq_len);
   if (config_.train.bptt == Bptt::kFull) batcher_->set_whole_songs(config_.train.max_song_length);
-  if (config_.train.transpose > 0) batcher_->set_transposition(config_.train.transpose, config_.run.seed);
   state_ = model_->zero_state(per_rank, placement_.device);
   if (!reducer_) reducer_ = make_gradient_reducer(placement_, comm_, config_.dist.timeout_s);
 }

@@ -1,4 +1,4 @@
-// Data-parallel TBPTT training (DESIGN.md "One training step"): a short train() around an
+// Data-parallel TBPTT training (docs/design.md "One training step"): a short train() around an
 // explicit step(), with the run's other concerns in their own parts — the Checkpointer, the
 // RunLog, the Evaluator — and the gradients summed by one GradientReducer.
 #pragma once
@@ -90,6 +90,7 @@ class Trainer {
   Evaluator evaluator_;
   SequenceModel model_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
+  std::shared_ptr<const SongSource> training_source_;  // the task's corpus as training reads it
   std::unique_ptr<StreamBatcher> batcher_;
   RecurrentState state_;
   bool validating_ = false;          // data.valid_split names a split with songs

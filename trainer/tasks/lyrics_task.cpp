@@ -1,6 +1,7 @@
 // The lyrics task: a character model over a lyrics corpus's vocabulary (optionally conditioned
-// on the artist), reported in bits per character, sampling text from a priming string, with the
-// vocabulary and artist names as its checkpoint sidecar (vocab.json).
+// on the artist: then each input row is (symbol, the song's artist)), reported in bits per
+// character, sampling text from a priming string, with the vocabulary and artist names as its
+// checkpoint sidecar (vocab.json).
 #include <algorithm>
 #include <iostream>
 
@@ -16,14 +17,36 @@
 namespace chorus {
 namespace {
 
-const Units kCharUnits = {"char", "bpc", 0.69314718055994530942 /* ln 2 */, "symbols"};
+// A lyrics corpus as an artist-conditioned model reads it: each input row is the symbol before
+// and the song's artist, at every position (the start row too); targets are the symbols.
+class ArtistColumn : public SongSource {
+ public:
+  explicit ArtistColumn(const SongSource& symbols) : SongSource(symbols.path()), symbols_(symbols) {
+    share_splits(symbols);
+  }
+  int64_t width() const override { return 1; }
+  bool predicts_end() const override { return symbols_.predicts_end(); }
+  void read(const std::string& split, int64_t song, SongData* out) const override {
+    symbols_.read(split, song, out);
+    out->artist = this->split(split).artist[song];
+  }
+  int64_t input_width() const override { return 2; }
+  void input_row(const SongData& song, int64_t p, int64_t* out) const override {
+    SongSource::input_row(song, p, out);
+    out[1] = song.artist;
+  }
+
+ private:
+  const SongSource& symbols_;
+};
 
 class LyricsTask : public Task {
  public:
-  // On a corpus: its reader (vocabulary and artists come from it).
-  explicit LyricsTask(std::unique_ptr<CorpusReader> corpus)
-      : vocab_(corpus->vocab()), artists_(corpus->artists()), path_(corpus->path()) {
-    corpus_ = std::move(corpus);
+  // On a corpus: its reader (vocabulary and artists come from it), read as `config.model` reads.
+  LyricsTask(std::shared_ptr<const CorpusReader> corpus, const ModelConfig& model)
+      : vocab_(corpus->vocab()), artists_(corpus->artists()), path_(corpus->path()),
+        conditioned_(model.condition == Condition::kArtist), reader_(corpus) {
+    corpus_ = conditioned_ ? view_of<ArtistColumn>(corpus) : std::shared_ptr<const SongSource>(corpus);
   }
   // From a checkpoint's vocab.json, for a model conditioned on the artist or not.
   LyricsTask(Vocab vocab, std::vector<std::string> artists, std::string path, bool conditioned)
@@ -38,8 +61,10 @@ class LyricsTask : public Task {
   void check_config(const Config& config) const override {
     if (config.model.kind != ModelKind::kChars)
       throw InputError(path_ + ": model.kind is '" + name_of(config.model.kind) +
-                       "' but this is a lyrics corpus (chars trains on lyrics, pianoroll on "
-                       "piano rolls)");
+                       "' but this is a lyrics corpus (chars trains on lyrics, pianoroll and "
+                       "notes on piano rolls)");
+    if ((config.model.condition == Condition::kArtist) != conditioned_)
+      throw std::logic_error("the lyrics task was opened for another model.condition");
     if (config.model.condition == Condition::kArtist && artists_.empty())
       throw InputError(path_ + ": model.condition is 'artist' but the corpus has no artists");
     if (config.model.head != HeadKind::kAuto && config.model.head != HeadKind::kSoftmax)
@@ -48,6 +73,12 @@ class LyricsTask : public Task {
     if (config.train.transpose != 0)
       throw InputError(path_ + ": train.transpose shifts the keys of piano rolls; this is a "
                        "lyrics corpus (set it to 0)");
+  }
+
+  HeadKind head(const ModelConfig&) const override { return HeadKind::kSoftmax; }
+
+  std::unique_ptr<Baseline> fit_baseline(const BaselineOptions& options) const override {
+    return fit_symbol_baseline(corpus(), vocab_.size(), options);
   }
 
   SequenceModel build_model(const ModelConfig& config) const override {
@@ -70,13 +101,21 @@ class LyricsTask : public Task {
     const std::u32string prime = normalise_song(options.prime);
     std::vector<int64_t> ids = {Vocab::kEndOfSong};
     for (char32_t cp : prime) ids.push_back(vocab_.id(cp));
+    // An artist-conditioned model reads (symbol, artist) rows.
+    const bool conditioned = model.config().condition == Condition::kArtist;
+    const auto rows = [&](const std::vector<int64_t>& symbols) {
+      torch::Tensor x = torch::tensor(symbols, torch::kLong).unsqueeze(1);  // [P, 1]
+      if (!conditioned) return x;
+      return torch::stack({x, torch::full_like(x, artist)}, /*dim=*/2);      // [P, 1, 2]
+    };
     HeadSampling sampling;
     sampling.temperature = options.temperature;
     sampling.method = options.method;
     sampling.excluded = {Vocab::kUnknown};  // it stands for "something else": never print it
-    const auto drawn = generate(
-        model, torch::tensor(ids, torch::kLong).unsqueeze(1), artist, options.length, sampling,
-        seed, [](const std::vector<int64_t>& v) { return v[0] == Vocab::kEndOfSong; });
+    GenerationHooks hooks;
+    hooks.stop = [](const std::vector<int64_t>& v) { return v[0] == Vocab::kEndOfSong; };
+    hooks.next_input = [&](const std::vector<int64_t>& v) { return rows(v); };
+    const auto drawn = generate(model, rows(ids), options.length, sampling, seed, hooks);
     std::u32string out = prime;
     for (const auto& v : drawn) out += vocab_.code_point(static_cast<int32_t>(v[0]));
     return to_utf8(out);
@@ -89,6 +128,13 @@ class LyricsTask : public Task {
   }
 
   void sample(SequenceModelImpl& model, const SampleRequest& request) const override {
+    for (const auto& [option, value] :
+         {std::pair<const char*, const std::string&>{"--out", request.out}, {"--image", request.image},
+          {"--wav", request.wav}, {"--prime-midi", request.prime_file},
+          {"--prime-data", request.prime_data}})
+      if (!value.empty())
+        throw InputError(std::string(option) + ": a lyrics model prints its song on stdout and "
+                         "primes with --prime TEXT (" + option + " is for piano-roll models)");
     int64_t artist = 0;
     if (model.config().condition == Condition::kArtist)
       artist = artist_id(artists_, request.options.artist);
@@ -139,7 +185,8 @@ class LyricsTask : public Task {
   }
 
   nlohmann::json describe_corpus() const override {
-    return static_cast<const CorpusReader&>(corpus()).info();
+    corpus();  // refuses a task made from a checkpoint
+    return reader_->info();
   }
 
   nlohmann::json describe_checkpoint() const override {
@@ -156,13 +203,15 @@ class LyricsTask : public Task {
   Vocab vocab_;
   std::vector<std::string> artists_;
   std::string path_;          // the corpus file, or the checkpoint directory
-  bool conditioned_ = false;  // a checkpoint's model is conditioned on the artist
+  bool conditioned_ = false;  // the model is conditioned on the artist
+  std::shared_ptr<const CorpusReader> reader_;  // null when made from a checkpoint
 };
 
 }  // namespace
 
-std::unique_ptr<Task> open_lyrics_task(const std::string& corpus_path) {
-  return std::make_unique<LyricsTask>(std::make_unique<CorpusReader>(corpus_path));
+std::unique_ptr<Task> open_lyrics_task(const std::string& corpus_path, const Config& config) {
+  return std::make_unique<LyricsTask>(std::make_shared<const CorpusReader>(corpus_path),
+                                      config.model);
 }
 
 std::unique_ptr<Task> lyrics_task_from_checkpoint(const std::string& checkpoint_dir,

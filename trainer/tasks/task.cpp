@@ -1,5 +1,6 @@
-// The task registry and what every task shares. Invariant: a corpus file's format picks its task
-// once, here; a checkpoint's config picks the task of a trained model, here.
+// The task registry and what every task shares. Invariant: a corpus file's format and the
+// config's model.kind pick a task once, here; a checkpoint's config picks the task of a trained
+// model, here.
 #include "trainer/tasks/task.h"
 
 #include <algorithm>
@@ -12,24 +13,43 @@
 
 namespace chorus {
 
-std::unique_ptr<Task> open_lyrics_task(const std::string& corpus_path);
+std::unique_ptr<Task> open_lyrics_task(const std::string& corpus_path, const Config&);
 std::unique_ptr<Task> lyrics_task_from_checkpoint(const std::string& checkpoint_dir, const Config&);
-std::unique_ptr<Task> open_pianoroll_task(const std::string& corpus_path);
+std::unique_ptr<Task> open_pianoroll_task(const std::string& corpus_path, const Config&);
 std::unique_ptr<Task> pianoroll_task_from_checkpoint(const std::string& checkpoint_dir, const Config&);
+std::unique_ptr<Task> open_notes_task(const std::string& corpus_path, const Config&);
+std::unique_ptr<Task> notes_task_from_checkpoint(const std::string& checkpoint_dir, const Config&);
 
 namespace {
 
 struct TaskEntry {
   const char* format;  // the corpus file's "format" attribute
   ModelKind kind;      // the config's model.kind
-  std::unique_ptr<Task> (*open)(const std::string& corpus_path);
+  std::unique_ptr<Task> (*open)(const std::string& corpus_path, const Config&);
   std::unique_ptr<Task> (*from_checkpoint)(const std::string& checkpoint_dir, const Config&);
 };
 
+// A format's first entry is what its files are when no model is named (`chorus info`, baselines).
 const TaskEntry kTasks[] = {
     {kLyricsFormat, ModelKind::kChars, &open_lyrics_task, &lyrics_task_from_checkpoint},
     {kPianoRollFormat, ModelKind::kPianoRoll, &open_pianoroll_task, &pianoroll_task_from_checkpoint},
+    {kPianoRollFormat, ModelKind::kNotes, &open_notes_task, &notes_task_from_checkpoint},
 };
+
+// The format of a corpus file, or InputError naming it.
+std::string corpus_format(const std::string& corpus_path) {
+  if (!std::filesystem::exists(corpus_path))
+    throw InputError(corpus_path + ": corpus file not found (create it with chorus prepare lyrics|pianoroll)");
+  return h5::file_format(corpus_path);
+}
+
+[[noreturn]] void unknown_format(const std::string& corpus_path, const std::string& format) {
+  std::string known;
+  for (const TaskEntry& t : kTasks)
+    if (known.find(t.format) == std::string::npos) known += (known.empty() ? "" : ", ") + std::string(t.format);
+  throw InputError(corpus_path + ": format \"" + format + "\" is not a corpus Chorus trains on (" +
+                   known + "); re-run chorus prepare");
+}
 
 }  // namespace
 
@@ -43,6 +63,12 @@ const SongSource& Task::corpus() const {
   return *corpus_;
 }
 
+Config Task::resolved(Config config) const {
+  config.model.head = head(config.model);
+  if (config.model.head == HeadKind::kNade) config.model.nade_hidden = nade_hidden_units(config.model);
+  return config;
+}
+
 const std::vector<std::string>& Task::artists() const {
   static const std::vector<std::string> kNone;
   return kNone;
@@ -52,17 +78,28 @@ std::string Task::text_of(const std::vector<int32_t>&) const {
   throw InputError("only lyrics have text (this is a " + name_of(kind()) + " corpus)");
 }
 
-std::unique_ptr<Task> open_task(const std::string& corpus_path) {
-  if (!std::filesystem::exists(corpus_path))
-    throw InputError(corpus_path + ": corpus file not found (create it with chorus prepare lyrics|pianoroll)");
-  const std::string format = h5::file_format(corpus_path);
-  std::string known;
+std::unique_ptr<Task> open_task(const std::string& corpus_path, const Config& config) {
+  const std::string format = corpus_format(corpus_path);
+  std::string kinds;
   for (const TaskEntry& t : kTasks) {
-    if (format == t.format) return t.open(corpus_path);
-    known += (known.empty() ? "" : ", ") + std::string(t.format);
+    if (format != t.format) continue;
+    if (t.kind == config.model.kind) return t.open(corpus_path, config);
+    kinds += (kinds.empty() ? "" : " or ") + name_of(t.kind);
   }
-  throw InputError(corpus_path + ": format \"" + format + "\" is not a corpus Chorus trains on (" +
-                   known + "); re-run chorus prepare");
+  if (kinds.empty()) unknown_format(corpus_path, format);
+  throw InputError(corpus_path + ": model.kind is '" + name_of(config.model.kind) + "', but this is a " +
+                   format + " corpus, which model.kind " + kinds + " trains on");
+}
+
+std::unique_ptr<Task> open_task(const std::string& corpus_path) {
+  const std::string format = corpus_format(corpus_path);
+  for (const TaskEntry& t : kTasks) {
+    if (format != t.format) continue;
+    Config config;
+    config.model.kind = t.kind;
+    return t.open(corpus_path, config);
+  }
+  unknown_format(corpus_path, format);
 }
 
 std::unique_ptr<Task> task_from_checkpoint(const std::string& checkpoint_dir, const Config& config) {

@@ -237,11 +237,11 @@ int baseline_order(const BaselineOptions& options) {
   return 0;
 }
 
-std::unique_ptr<Baseline> fit_baseline(const SongSource& corpus, int64_t vocab_size,
-                                       const BaselineOptions& options) {
+namespace {
+
+// The checks every baseline shares; `max_order` is the family's.
+void check_options(const SongSource& corpus, const BaselineOptions& options, int max_order) {
   const int order = baseline_order(options);
-  const bool frames = corpus.width() > 1;
-  const int max_order = frames ? kMaxFrameOrder : kMaxSymbolOrder;
   if (options.model == BaselineModel::kNgram && (order < 2 || order > max_order))
     throw InputError("--order: ngram needs an order in 2.." + std::to_string(max_order) + ", got " +
                      std::to_string(order));
@@ -249,14 +249,25 @@ std::unique_ptr<Baseline> fit_baseline(const SongSource& corpus, int64_t vocab_s
   if (!(options.discount > 0 && options.discount < 1))
     throw InputError("--discount: must be in (0, 1)");
   corpus.split(options.train_split);  // names the file when the split is missing
-  if (frames) {
-    auto model = std::make_unique<KeyMarkov>(order, options.add_k);
-    model->fit(corpus, options.train_split);
-    return model;
-  }
+}
+
+}  // namespace
+
+std::unique_ptr<Baseline> fit_symbol_baseline(const SongSource& corpus, int64_t vocab_size,
+                                              const BaselineOptions& options) {
+  check_options(corpus, options, kMaxSymbolOrder);
   if (vocab_size < 2) throw InputError(corpus.path() + ": the corpus has no vocabulary");
-  auto model = std::make_unique<SymbolNgram>(order, vocab_size, options.model == BaselineModel::kNgram,
+  auto model = std::make_unique<SymbolNgram>(baseline_order(options), vocab_size,
+                                             options.model == BaselineModel::kNgram,
                                              options.add_k, options.discount);
+  model->fit(corpus, options.train_split);
+  return model;
+}
+
+std::unique_ptr<Baseline> fit_frame_baseline(const SongSource& corpus,
+                                             const BaselineOptions& options) {
+  check_options(corpus, options, kMaxFrameOrder);
+  auto model = std::make_unique<KeyMarkov>(baseline_order(options), options.add_k);
   model->fit(corpus, options.train_split);
   return model;
 }

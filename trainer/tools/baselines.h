@@ -54,10 +54,13 @@ class Baseline {
   virtual std::vector<double> next_distribution(const std::vector<int32_t>& history) const;
 };
 
-// Fits the baseline on the train split of `corpus`. Throws InputError on a bad option (naming it)
-// or a model that does not apply to the corpus kind.
-std::unique_ptr<Baseline> fit_baseline(const SongSource& corpus, int64_t vocab_size,
-                                       const BaselineOptions& options);
+// Fits a lyrics baseline (symbol n-grams over `vocab_size` ids) on the train split of `corpus`;
+// a task chooses its family (Task::fit_baseline). Throws InputError on a bad option, naming it.
+std::unique_ptr<Baseline> fit_symbol_baseline(const SongSource& corpus, int64_t vocab_size,
+                                              const BaselineOptions& options);
+// Fits a piano-roll baseline (a Bernoulli per key; corpus of frames).
+std::unique_ptr<Baseline> fit_frame_baseline(const SongSource& corpus,
+                                             const BaselineOptions& options);
 
 // Scores a fitted baseline on every song of `split`.
 BaselineScore score_baseline(const Baseline& baseline, const SongSource& corpus,

@@ -18,6 +18,7 @@
 
 #include "data/errors.h"
 #include "data/files.h"
+#include "trainer/tasks/units.h"
 
 namespace chorus {
 namespace fs = std::filesystem;
@@ -59,7 +60,8 @@ std::string format_duration(double seconds) {
 }
 
 std::string short_unit_label(const std::string& unit) {
-  return unit == "char" ? "bpc" : unit == "frame" ? "nats/frame" : "nats";
+  const Units* u = units_named(unit);
+  return u ? u->short_label : "nats";
 }
 
 // A run is a directory with metrics.jsonl, or with the manifest.json that training writes
@@ -171,9 +173,10 @@ std::optional<double> metric_value(const MetricRecord& record, const std::string
                                    const std::string& metric) {
   const auto& f = record.fields;
   if (metric == "auto") {
-    if (unit == "char" && is_number(f, "bpc")) return f["bpc"].get<double>();
-    if (unit == "char" && is_number(f, "loss")) return f["loss"].get<double>() / std::log(2.0);
-    if (unit == "frame" && is_number(f, "nll_per_frame")) return f["nll_per_frame"].get<double>();
+    if (const Units* u = units_named(unit)) {
+      if (is_number(f, u->metric)) return f[u->metric].get<double>();
+      if (is_number(f, "loss")) return f["loss"].get<double>() / u->nats_per_metric;
+    }
     if (is_number(f, "loss")) return f["loss"].get<double>();
     return std::nullopt;
   }
@@ -182,13 +185,11 @@ std::optional<double> metric_value(const MetricRecord& record, const std::string
 }
 
 std::string metric_label(const std::string& unit, const std::string& metric) {
-  const std::string per = unit == "char" ? "character" : unit == "frame" ? "frame" : "symbol";
-  if (metric == "auto" || metric == "bpc" || metric == "nll_per_frame") {
-    if (metric == "bpc" || (metric == "auto" && unit == "char")) return "bits per character";
-    if (metric == "nll_per_frame" || unit == "frame") return "nats per frame";
-    return "loss (nats per symbol)";
-  }
-  if (metric == "loss") return "loss (nats per " + per + ")";
+  const Units* u = units_named(unit);
+  if (metric == "auto") return u ? u->label : "loss (nats per symbol)";
+  for (const Units* known : kAllUnits)
+    if (metric == known->metric) return known->label;
+  if (metric == "loss") return std::string("loss (nats per ") + (u ? u->per : "symbol") + ")";
   return metric;
 }
 
