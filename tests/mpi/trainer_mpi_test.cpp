@@ -62,9 +62,9 @@ class TrainerMpiTest : public ::testing::Test {
 
   // Building a Trainer for `c` on the lyrics fixture is an InputError naming `key`.
   static void expect_refused(const Config& c, Communicator& comm, const std::string& key) {
-    const std::unique_ptr<Task> task = open_task(c.data.path, c);
     std::ostringstream log;
-    try {
+    try {  // refused opening the data for this model, or by the trainer
+      const std::unique_ptr<Task> task = open_task(c.data.path, c);
       Trainer trainer(c, *task, comm, log);
       ADD_FAILURE() << "expected an InputError naming " << key;
     } catch (const InputError& e) {
