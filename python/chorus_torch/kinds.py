@@ -14,11 +14,22 @@ import torch
 
 from . import checkpoint as ckpt
 from .midi import encode_midi
-from .parts import FrameFeatures, SymbolFeatures
+from .parts import FrameFeatures, NoteFeatures, SymbolFeatures
 from .text import normalise_song, to_text
 
 END_OF_SONG, UNKNOWN, FIRST_CODE_POINT = 0, 1, 2
 KEYS, LOWEST_NOTE = 88, 21
+
+
+def shifted_rows(values, predictions):
+    """The layout of chorus's stream batcher by default: prediction p reads position p - 1 (zeros
+    first: the end-of-song symbol, a silent frame) and is scored on position p (zeros past the
+    last: the end of the song); every prediction counts."""
+    inputs = torch.zeros((predictions,) + tuple(values.shape[1:]), dtype=torch.long)
+    targets = torch.zeros_like(inputs)
+    inputs[1:] = values[:predictions - 1]
+    targets[:values.shape[0]] = values
+    return inputs, targets, torch.ones(predictions, dtype=torch.bool)
 
 
 class LyricsKind:
@@ -92,6 +103,10 @@ class LyricsKind:
 
     def predictions(self, values):
         return values.shape[0] + 1
+
+    def rows(self, values):
+        """(inputs, targets, counted) of a song's predictions."""
+        return shifted_rows(values, self.predictions(values))
 
     def artist_id(self, artist):
         """An artist's id: an int is taken as it is, a name looked up ("" = 0)."""
@@ -173,6 +188,9 @@ class PianoRollKind:
     def predictions(self, values):
         return values.shape[0]
 
+    def rows(self, values):
+        return shifted_rows(values, self.predictions(values))
+
     @staticmethod
     def artist_id(artist):
         return 0
@@ -229,6 +247,111 @@ class PianoRollKind:
                            self.seconds_per_frame, velocity=velocity)
 
 
+class NoteEncoder:
+    """A note sequence one symbol at a time (data/note_sequence.h): 0 = end of frame, k + 1 = key
+    k, keys rising within a frame. row() is the model's next input (the symbol before, the
+    previous frame's keys, the current frame's keys so far); floor() the lowest key symbol the
+    order allows next."""
+
+    def __init__(self, keys=KEYS):
+        self.keys, self.previous, self.previous_frame, self.current = keys, 0, [], []
+
+    def push(self, symbol):
+        if symbol == 0:
+            self.previous_frame, self.current = self.current, []
+        else:
+            if symbol < self.floor() or symbol > self.keys:
+                raise ValueError("note symbol %d breaks the rising order of a frame's keys" % symbol)
+            self.current.append(symbol - 1)
+        self.previous = symbol
+
+    def floor(self):
+        return self.current[-1] + 2 if self.current else 1
+
+    def row(self):
+        r = torch.zeros(1 + 2 * self.keys, dtype=torch.long)
+        r[0] = self.previous
+        for k in self.previous_frame:
+            r[1 + k] = 1
+        for k in self.current:
+            r[1 + self.keys + k] = 1
+        return r
+
+
+def frame_symbols(frames):
+    """The symbols of [L, K] 0/1 frames: each frame's sounding keys low to high, then 0."""
+    out = []
+    for frame in frames.tolist():
+        out += [k + 1 for k, on in enumerate(frame) if on] + [0]
+    return out
+
+
+class NotesKind(PianoRollKind):
+    """model.kind notes: the same piano rolls (and pianoroll.json) read note by note — a frame is
+    its keys from low to high and an end of frame — with a softmax over the next symbol restricted
+    to what the rising order allows; counted in frames (nats per frame)."""
+
+    position_shape = ()  # a drawn position is one symbol
+    outputs = KEYS + 1
+
+    def check_corpus(self, corpus, split, checkpoint):
+        if corpus.format != self.corpus_format:
+            raise ValueError("%s: a %s corpus, but the model is a note-by-note model (model.kind "
+                             "notes)" % (corpus.path, corpus.format))
+
+    def head_name(self, config):
+        head = config.get("model.head", "auto")
+        if head not in ("auto", "softmax"):
+            raise ckpt.CheckpointError("model.head '%s' on a notes model" % head)
+        return "softmax"
+
+    def features(self, config):
+        return NoteFeatures(KEYS, int(config["model.embedding_size"]))
+
+    def rows(self, frames):
+        """(inputs [n, 1 + 2K], targets [n, 2]: symbol and lowest allowed, counted [n]: the end
+        symbols, one per frame) of the song's n symbols."""
+        symbols = frame_symbols(frames)
+        encoder = NoteEncoder()
+        inputs = torch.zeros(len(symbols), 1 + 2 * KEYS, dtype=torch.long)
+        targets = torch.zeros(len(symbols), 2, dtype=torch.long)
+        for p, s in enumerate(symbols):
+            inputs[p] = encoder.row()
+            targets[p, 0], targets[p, 1] = s, encoder.floor()
+            encoder.push(s)
+        return inputs, targets, torch.tensor([s == 0 for s in symbols])
+
+    def sample(self, model, prime=None, length=400, temperature=0.8, method="multinomial", seed=1,
+               artist=""):
+        """The prime frames followed by `length` frames drawn symbol by symbol: [P + length, 88]."""
+        prime = torch.zeros(0, KEYS, dtype=torch.long) if prime is None else self.song(prime)
+        encoder = NoteEncoder()
+        rows = [encoder.row()]
+        for s in frame_symbols(prime):
+            encoder.push(s)
+            rows.append(encoder.row())
+        ended = [0]
+
+        def next_input(drawn):
+            encoder.push(int(drawn))
+            ended[0] += int(drawn) == 0
+            return encoder.row()
+
+        drawn = model.generate(torch.stack(rows), length * (KEYS + 1) + 1, temperature,
+                               method or "multinomial", seed,
+                               stop=lambda v: ended[0] == length, next_input=next_input,
+                               before_draw=lambda: range(1, min(encoder.floor(), KEYS + 1)))
+        frames, frame = [], [0] * KEYS
+        for s in drawn.tolist():
+            if s == 0:
+                frames.append(frame)
+                frame = [0] * KEYS
+            else:
+                frame[s - 1] = 1
+        out = torch.tensor(frames, dtype=torch.long).reshape(-1, KEYS)
+        return torch.cat([prime, out])
+
+
 def _render_wav(midi, wav):
     """`--wav`: the MIDI file through fluidsynth and a General MIDI soundfont, as chorus does."""
     fonts = [f for f in ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2",
@@ -244,6 +367,7 @@ def _render_wav(midi, wav):
 
 # model.kind -> its class. A kind provides: corpus_format, unit/metric/nats_per_metric/plural,
 # position_shape and outputs, predicts_end, head_name(config), features(config), song(stored song),
-# predictions(song), artist_id(a), check_corpus(corpus, split, checkpoint), sample(model, ...) and
+# predictions(song) (what the eval cap counts), rows(song) (inputs, targets, counted predictions),
+# artist_id(a), check_corpus(corpus, split, checkpoint), sample(model, ...) and
 # sample_command(model, args).
-KINDS = {"chars": LyricsKind, "pianoroll": PianoRollKind}
+KINDS = {"chars": LyricsKind, "pianoroll": PianoRollKind, "notes": NotesKind}

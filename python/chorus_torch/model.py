@@ -82,20 +82,22 @@ class ChorusModel(nn.Module):
 
     def nll(self, songs, artists=None, window=None, skip_predictions=0):
         """The likelihood of whole songs, each from a zero state: `songs` a list of what
-        kind.song() returns (text or symbol ids; [L, 88] frames). Lyrics predict every symbol and
-        the end of the song. window: positions per call, the state carried (None = whole songs).
-        skip_predictions: the first N predictions of each song are read but not counted."""
-        values = [self.kind.song(s) for s in songs]
-        n = [self.kind.predictions(v) for v in values]
-        T, B = max(n), len(values)
+        kind.song() returns (text or symbol ids; [L, 88] frames). The kind lays a song out as
+        predictions (kind.rows: inputs, targets and which predictions count). window: positions
+        per call, the state carried (None = whole songs). skip_predictions: the first N
+        predictions of each song are read but not counted."""
+        laid = [self.kind.rows(self.kind.song(s)) for s in songs]
+        n = [rows[0].shape[0] for rows in laid]
+        T, B = max(n), len(laid)
         device = self.head.out.weight.device
-        inputs = torch.zeros((T, B) + self.kind.position_shape, dtype=torch.long)
-        targets = torch.zeros_like(inputs)
-        mask = torch.zeros(T, B)
-        for b, v in enumerate(values):
-            inputs[1:n[b], b] = v[:n[b] - 1]
-            targets[:v.shape[0], b] = v
+        inputs = torch.zeros((T, B) + tuple(laid[0][0].shape[1:]), dtype=torch.long)
+        targets = torch.zeros((T, B) + tuple(laid[0][1].shape[1:]), dtype=torch.long)
+        mask, counted = torch.zeros(T, B), torch.zeros(T, B)
+        for b, (x, y, c) in enumerate(laid):
+            inputs[:n[b], b] = x
+            targets[:n[b], b] = y
             mask[skip_predictions:n[b], b] = 1
+            counted[skip_predictions:n[b], b] = c[skip_predictions:].to(torch.float32)
         artist = None if artists is None else torch.tensor(
             [self.kind.artist_id(a) for a in artists], dtype=torch.long, device=device)
         state, total = self.zero_state(B, device), torch.zeros(B, dtype=torch.float64, device=device)
@@ -104,28 +106,31 @@ class ChorusModel(nn.Module):
             top, state = self(inputs[t:t + step].to(device), state, artist)
             m = mask[t:t + step].to(device)
             total += (self.head.nll(top, targets[t:t + step].to(device)) * m).sum(0).double()
-        return NLL(total, mask.sum(0).double())
+        return NLL(total, counted.sum(0).double())
 
     @torch.no_grad()
     def generate(self, prime, length, temperature=0.8, method="multinomial", seed=1, artist=0,
-                 excluded=(), stop=None):
-        """chorus's generation loop: `prime` ([P] ids or [P, 88] frames, the start symbol first)
-        in one call, then up to `length` positions drawn from the head and fed back, stopping
-        before a position for which stop(values) is true. Returns the drawn positions ([N] or
-        [N, 88]); the same seed gives the same draws as chorus."""
+                 excluded=(), stop=None, next_input=None, before_draw=None):
+        """chorus's generation loop: `prime` ([P] ids, [P, 88] frames or [P, W] input rows, the
+        start row first) in one call, then up to `length` positions drawn from the head and fed
+        back (next_input(drawn) -> the next input row; default the drawn values), stopping before
+        a position for which stop(values) is true; before_draw() may return the symbols excluded
+        from the next draw. Returns the drawn positions ([N] or [N, 88]); the same seed gives the
+        same draws as chorus."""
         self.eval()
         device = self.head.out.weight.device
         engine = Mt19937_64(seed)
         a = torch.tensor([artist], dtype=torch.long, device=device)
-        sampling = Sampling(temperature, method, tuple(excluded))
         top, state = self(prime.unsqueeze(1).to(device), None, a)
         last, out = top[-1], []
         for _ in range(length):
-            drawn = self.head.sample(last, sampling, engine)  # [1] or [1, K]
+            now = tuple(before_draw()) if before_draw is not None else tuple(excluded)
+            drawn = self.head.sample(last, Sampling(temperature, method, now), engine)  # [1] or [1, K]
             if stop is not None and stop(drawn[0]):
                 break
             out.append(drawn[0])
-            top, state = self(drawn.unsqueeze(0).to(device), state, a)
+            feed = drawn if next_input is None else next_input(drawn[0]).unsqueeze(0)
+            top, state = self(feed.unsqueeze(0).to(device), state, a)
             last = top[0]
         if not out:
             return torch.zeros((0,) + self.kind.position_shape, dtype=torch.long)

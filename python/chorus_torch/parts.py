@@ -46,6 +46,25 @@ class FrameFeatures(nn.Module):
         return self.input(inputs.to(torch.float32))
 
 
+class NoteFeatures(nn.Module):
+    """Note sequences (model.kind notes, trainer/tasks/notes_task.cpp): an input row is the symbol
+    before (0 = end of frame, k + 1 = key k), the previous frame's K keys and the current frame's
+    K keys so far; the symbol is embedded (`embed`), the 2K key bits projected (`context`), and the
+    two joined."""
+
+    def __init__(self, keys, embedding_size):
+        super().__init__()
+        self.keys = keys
+        self.embed = nn.Embedding(keys + 1, embedding_size)
+        self.context = nn.Linear(2 * keys, embedding_size)
+        self.size = 2 * embedding_size
+
+    def forward(self, inputs, artist=None):
+        """inputs [T, B, 1 + 2K] -> [T, B, size]."""
+        bits = inputs[..., 1:1 + 2 * self.keys].to(self.context.weight.dtype)
+        return torch.cat([self.embed(inputs[..., 0]), self.context(bits)], dim=-1)
+
+
 # ---- recurrences: a stack of single-layer modules with a list of [B, H] state tensors ---------
 
 
@@ -109,10 +128,18 @@ class SoftmaxHead(nn.Module):
         self.out = nn.Linear(hidden, outputs)
 
     def nll(self, top, targets):
-        """top [T, B, H], targets [T, B] ids -> [T, B] nats."""
+        """top [T, B, H], targets [T, B] ids, or [T, B, 2] (id, lowest allowed id among ids >= 1:
+        an ordered vocabulary such as a frame's keys, whose ids 1 .. floor - 1 get no probability)
+        -> [T, B] nats."""
         logits = self.out(top)
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
-                               reduction="none").view(targets.shape)
+        ids = targets
+        if targets.dim() == top.dim():
+            ids = targets[..., 0]
+            floor = targets[..., 1:2]
+            symbol = torch.arange(logits.shape[-1], device=targets.device)
+            logits = logits.masked_fill((symbol >= 1) & (symbol < floor), -math.inf)
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids.reshape(-1),
+                               reduction="none").view(ids.shape)
 
     def sample(self, top, sampling, engine):
         """top [B, H] -> [B] ids, each picked like chorus's pick_symbol."""

@@ -1,5 +1,5 @@
 # The PyTorch loader (python/chorus_torch) against chorus itself: small checkpoints of every
-# recurrence x head, and an artist-conditioned one, are evaluated by `chorus eval` and by
+# recurrence x head, the note-by-note model, and an artist-conditioned one, are evaluated by `chorus eval` and by
 # `chorus_torch.py eval` (the same songs and counts, losses within 1e-5 relative); the same prime
 # and seed give the same sample — greedy text (--method argmax), seeded text, and piano-roll frames
 # (MIDI bytes, PNG pixels). Skips (77) when no python3 with torch is found.
@@ -97,6 +97,23 @@ for recurrence in lstm gru; do
     done
     "${COMPARE[@]}" png "$WORK/c/tune.png" "$WORK/p/tune.png" || fail "roll-$recurrence-$head: pictures differ"
   done
+  step "piano rolls note by note, $recurrence (model.kind notes)"
+  train "notes-$recurrence" "$WORK/rolls.h5" --set model.kind=notes --set model.recurrence=$recurrence \
+    --set train.transpose=2
+  eval_both "notes-$recurrence" "$WORK/rolls.h5" --split valid
+  eval_both "notes-$recurrence" "$WORK/rolls.h5" --split train --max-symbols 300 --batch-size 2
+  for source in c p; do
+    cmd=("$CHORUS")
+    [[ $source == p ]] && cmd=("${LOADER[@]}")
+    (cd "$WORK/$source" && "${cmd[@]}" sample --checkpoint "$WORK/notes-$recurrence" \
+      --out notes.mid --image notes.png --length 24 --seed 5 --prime-data "$WORK/rolls.h5" \
+      --prime-song 0 --prime-frames 4 > notes.json 2> notes.err) \
+      || { cat "$WORK/$source/notes.err" >&2; fail "$source sample of notes-$recurrence"; }
+  done
+  for f in notes.json notes.mid; do
+    cmp -s "$WORK/c/$f" "$WORK/p/$f" || fail "notes-$recurrence: $f differs"
+  done
+  "${COMPARE[@]}" png "$WORK/c/notes.png" "$WORK/p/notes.png" || fail "notes-$recurrence: pictures differ"
 done
 
 step "artist-conditioned lyrics"

@@ -77,7 +77,7 @@ void RunLog::train(const StepResult& r, double symbols_per_s, int64_t bad_steps)
   if (units.nats_per_metric != 1.0)  // a figure other than the loss itself (bpc)
     line << " | " << units.metric << " " << std::setprecision(3) << task_.metric(r.loss);
   line << " | lr " << std::scientific << std::setprecision(2) << r.lr
-       << " | " << std::fixed << std::setprecision(0) << symbols_per_s << " sym/s | ETA "
+       << " | " << std::fixed << std::setprecision(0) << symbols_per_s << " " << units.plural << "/s | ETA "
        << static_cast<int64_t>(eta) / 60 << "m" << std::setw(2) << std::setfill('0')
        << static_cast<int64_t>(eta) % 60 << "s";
   log_ << line.str() << std::endl;
