@@ -72,6 +72,16 @@ class TrainerMpiTest : public ::testing::Test {
     }
   }
 
+  // The piano-roll fixture for `kind` with dropout 0.3, input dropout 0.1 and transposition.
+  Config augmented_rolls(const std::string& name, ModelKind kind, int64_t transpose) const {
+    Config c = config(name, 0.3);
+    c.model.kind = kind;
+    c.model.input_dropout = 0.1;
+    c.train.transpose = transpose;
+    c.data.path = dir_ + "/fixture-rolls.h5";
+    return c;
+  }
+
   static inline std::string dir_;
 };
 
@@ -263,13 +273,9 @@ TEST_F(TrainerMpiTest, PianoRollsTrainDataParallelAndResumeExactly) {
 TEST_F(TrainerMpiTest, NadePianoRollsWithTranspositionAreDataParallel) {
   MpiCommunicator world, self(MPI_COMM_SELF);
   auto nade_config = [&](const std::string& name) {
-    Config c = config(name, 0.3);
-    c.model.kind = ModelKind::kPianoRoll;
+    Config c = augmented_rolls(name, ModelKind::kPianoRoll, /*transpose=*/3);
     c.model.head = HeadKind::kNade;
     c.model.nade_hidden = 12;
-    c.model.input_dropout = 0.1;
-    c.train.transpose = 3;
-    c.data.path = dir_ + "/fixture-rolls.h5";
     return c;
   };
   const std::vector<double> two = run_losses(nade_config("nade2"), world);
@@ -286,12 +292,7 @@ TEST_F(TrainerMpiTest, NoteSequencesAreDataParallelAndResumeExactlyOnAnotherRank
   // the same symbols and divide by the same frame count; a 2-rank checkpoint resumes on 1 rank.
   MpiCommunicator world, self(MPI_COMM_SELF);
   auto notes_config = [&](const std::string& name) {
-    Config c = config(name, 0.3);
-    c.model.kind = ModelKind::kNotes;
-    c.model.input_dropout = 0.1;
-    c.train.transpose = 2;
-    c.data.path = dir_ + "/fixture-rolls.h5";
-    return c;
+    return augmented_rolls(name, ModelKind::kNotes, /*transpose=*/2);
   };
   const std::vector<double> two = run_losses(notes_config("notes2"), world);
   const std::vector<double> one =

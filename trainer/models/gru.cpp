@@ -9,7 +9,7 @@
 namespace chorus {
 namespace {
 
-constexpr double kGruFloatsPerUnit = 11.0;
+constexpr double kGruFloatsPerUnit = 11.3;
 
 class GruStackImpl : public RecurrenceImpl {
  public:
