@@ -2,8 +2,8 @@
 # 1) is still writing its part of a checkpoint. Rank 1 then finishes its file on the shared file
 # system, but its arrival at the barrier before the commit never reaches rank 0, so rank 0 must
 # not commit: every file is there, yet the checkpoint is not complete. The barriers of a
-# checkpoint are not timed (dist.timeout_s covers training steps): Open MPI's out-of-band
-# keep-alive is what ends the job. Checked: no half checkpoint is taken for complete (every
+# checkpoint have only the long dist.slow_timeout_s (600 s; dist.timeout_s covers training
+# steps): Open MPI's out-of-band keep-alive is what ends the job. Checked: no half checkpoint is taken for complete (every
 # step-N directory verifies, the staging directory stays one, chorus info rejects it), and
 # --resume starts from the newest complete checkpoint.
 #

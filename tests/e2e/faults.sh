@@ -1,5 +1,6 @@
 # Cluster faults injected into a real 2-rank job under mpirun (issue 7): a stalled rank (SIGSTOP)
-# is named by the watchdog within dist.timeout_s; a killed rank (kill -9) ends the job, and
+# is named by the watchdog within dist.timeout_s, or within dist.slow_timeout_s when it stalls
+# inside a checkpoint write; a killed rank (kill -9) ends the job, and
 # --resume reaches the same final loss as a run never interrupted; SIGUSR1 to mpirun and SIGTERM to
 # the ranks (also twice, during checkpoint writes) stop with a complete checkpoint and exit 3, and
 # resume exactly; a truncated newest checkpoint is reported and the previous one used.
@@ -28,6 +29,16 @@ wait_for() {  # wait_for FILE_GLOB_PATTERN TEXT: until the run log or a path sho
   for i in $(seq 300); do eval "$1" && return 0; sleep 0.1; done
   return 1
 }
+# wait_ended SECONDS: waits for $job, sets rc. A job still alive SECONDS later is killed, its
+# ranks too, and the test fails: a hang fails here with a message, not at ctest's timeout.
+wait_ended() {
+  local limit=$1 guard t0=$SECONDS
+  ( trap 'kill $nap; exit' TERM; sleep "$limit" & nap=$!; wait $nap
+    pkill -KILL -P "$job"; kill -KILL "$job" ) >/dev/null 2>&1 & guard=$!
+  rc=0; wait "$job" || rc=$?
+  kill "$guard" 2>/dev/null || true; wait "$guard" 2>/dev/null || true
+  (( SECONDS - t0 < limit )) || fail "the job still ran ${limit}s after the stall: hung"
+}
 final_loss() { jq -r "select(.split == \"train\" and .step == $STEPS) | .loss" "$1/metrics.jsonl"; }
 newest() { ls -d "$1"/checkpoints/step-* 2>/dev/null | sort | tail -1; }
 
@@ -37,13 +48,14 @@ wait $job || { cat "$WORK/ref.log" >&2; fail "reference run failed"; }
 ref_loss=$(final_loss "$WORK/ref")
 [[ -n $ref_loss ]] || fail "reference run logged no final loss"
 
-step "a stalled rank (SIGSTOP) is named within dist.timeout_s"
-train2 "$WORK/stall"
+step "a stalled rank (SIGSTOP) in training is named within dist.timeout_s"
+# No checkpoint, sample or validation in its way, and steps to spare: the stop lands in training.
+train2 "$WORK/stall" --set train.steps=1000000 --set checkpoint.every=0
 wait_for "grep -q '^step ' '$WORK/stall.log'" || fail "no progress before SIGSTOP"
 victim=$(rank_pid $job 1) || fail "rank 1 not found"
 kill -STOP "$victim"
 start=$(date +%s)
-rc=0; wait $job || rc=$?
+wait_ended 60
 took=$(( $(date +%s) - start ))
 kill -CONT "$victim" 2>/dev/null || true
 [[ $rc -ne 0 ]] || fail "job exited 0 with a stalled rank"
@@ -51,6 +63,37 @@ grep -q "has waited 4 s (dist.timeout_s) for its peers: rank 1 (" "$WORK/stall.l
   || { cat "$WORK/stall.log" >&2; fail "rank 1 not named"; }
 (( took <= 4 + 20 )) || fail "took ${took}s to end the job (timeout 4s)"
 echo "stalled rank named; job ended ${took}s after SIGSTOP" >&2
+
+step "a rank stalled inside a checkpoint write is named within dist.slow_timeout_s"
+# A checkpoint at every step; rank 1 is paused at a random moment and rank 0 given 0.2 s to run
+# on; when a staging directory then lacks rank 1's file, rank 1 stopped inside the write and
+# stays stopped, else it continues and the next try comes. Before dist.slow_timeout_s, rank 0
+# waited there for ever.
+train2 "$WORK/stall2" --set train.steps=1000000 --set checkpoint.every=1 --set checkpoint.keep=2 \
+  --set dist.slow_timeout_s=5
+wait_for "grep -q '^step ' '$WORK/stall2.log'" || fail "no progress before SIGSTOP"
+victim=$(rank_pid $job 1) || fail "rank 1 not found"
+shopt -s nullglob
+caught="" tries=0
+while ((tries++ < 100)); do
+  sleep "0.0$((RANDOM % 10))"
+  kill -STOP "$victim"
+  sleep 0.2
+  staging=("$WORK"/stall2/checkpoints/*.tmp)
+  if ((${#staging[@]})) && [[ ! -e ${staging[0]}/streams-rank00001.pt ]]; then caught=${staging[0]}; break; fi
+  kill -CONT "$victim"
+done
+shopt -u nullglob
+[[ -n $caught ]] || { kill -CONT "$victim"; kill $job; fail "could not pause rank 1 inside a checkpoint write in 100 tries"; }
+start=$(date +%s)
+wait_ended 60
+took=$(( $(date +%s) - start ))
+kill -CONT "$victim" 2>/dev/null || true
+[[ $rc -ne 0 ]] || fail "job exited 0 with a rank stalled in a checkpoint"
+grep -q "has waited 5 s (dist.slow_timeout_s) for its peers: rank 1 (.*) has not arrived" "$WORK/stall2.log" \
+  || { cat "$WORK/stall2.log" >&2; fail "rank 1 not named (stopped in $(basename "$caught"), try $tries)"; }
+(( took <= 5 + 20 )) || fail "took ${took}s to end the job (slow timeout 5s)"
+echo "try $tries: rank 1 stopped in $(basename "$caught"); named, job ended ${took}s later" >&2
 
 step "kill -9 of a rank ends the job; --resume reaches the uninterrupted final loss"
 train2 "$WORK/kill"

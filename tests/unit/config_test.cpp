@@ -91,6 +91,7 @@ Config all_changed() {
   c.sample.method = SampleMethod::kGumbel;
   c.sample.artist = "123";     // a number-looking name, must stay a string
   c.dist.timeout_s = 2.5;
+  c.dist.slow_timeout_s = 7.25;
   c.train.device = DeviceChoice::kCuda;
   c.train.precision = Precision::kBf16;
   c.dist.backend = Backend::kNccl;
@@ -107,9 +108,10 @@ TEST(Config, Defaults) {
   EXPECT_EQ(parsed.model.hidden_size, 512);
   EXPECT_EQ(parsed.optim.schedule, Schedule::kConstant);
   EXPECT_DOUBLE_EQ(parsed.sample.temperature, 0.8);
+  EXPECT_DOUBLE_EQ(parsed.dist.slow_timeout_s, 600.0);
 
   const auto rows = config_rows(parsed);
-  ASSERT_EQ(rows.size(), 52u);  // one per field of config.h
+  ASSERT_EQ(rows.size(), 53u);  // one per field of config.h
   EXPECT_EQ(rows.front(), (std::pair<std::string, std::string>{"run.dir", "checkpoints/run"}));
   EXPECT_EQ(rows.back().first, "dist.backend");
   EXPECT_EQ(parsed.train.device, DeviceChoice::kAuto);
@@ -505,6 +507,8 @@ INSTANTIATE_TEST_SUITE_P(
         RangeCase{"train.device=cuda", ""},
         RangeCase{"train.precision=fp16",
                   "train.precision: must be one of fp32, bf16; got 'fp16'"},
+        RangeCase{"dist.slow_timeout_s=-1", "dist.slow_timeout_s: must be >= 0, got -1"},
+        RangeCase{"dist.slow_timeout_s=0", ""},
         RangeCase{"dist.backend=gloo", "dist.backend: must be one of auto, mpi, nccl; got 'gloo'"},
         RangeCase{"dist.backend=nccl", ""},
         RangeCase{"run.seed=0", ""}));

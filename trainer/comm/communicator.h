@@ -30,13 +30,18 @@ class Communicator {
   virtual void set_timeout(double /*seconds*/) {}
   // What the next collectives belong to, for the timeout message ("step 37").
   virtual void set_context(const std::string& /*what*/) {}
-  // While false, collectives wait without a deadline (checkpoint writes, validation, sampling:
-  // work that one rank may legitimately take long over). Prefer the UntimedCollectives guard.
+  // The deadline while not timed (0 = none): collectives around work that one rank may
+  // legitimately take long over still end the job when a peer never comes (a rank stopped inside
+  // a checkpoint write), only later.
+  virtual void set_slow_timeout(double /*seconds*/) {}
+  // While false, collectives have the slow deadline instead (checkpoint writes, validation,
+  // sampling). Prefer the UntimedCollectives guard.
   virtual void set_timed(bool /*timed*/) {}
   virtual bool timed() const { return false; }
 };
 
-// Collectives in this scope are not timed; the previous setting comes back at scope exit.
+// Collectives in this scope have the slow deadline (set_slow_timeout) rather than the timeout;
+// the previous setting comes back at scope exit.
 class UntimedCollectives {
  public:
   explicit UntimedCollectives(Communicator& comm) : comm_(comm), was_(comm.timed()) {

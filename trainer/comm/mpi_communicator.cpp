@@ -1,6 +1,6 @@
 // MPI implementation of the communicator. Every call is a collective that all ranks enter in the
-// same order; errors abort the whole job (MPI_ERRORS_ARE_FATAL), and a timed collective that a
-// peer never reaches aborts it too (the stall watchdog), so no rank waits forever.
+// same order; errors abort the whole job (MPI_ERRORS_ARE_FATAL), and a collective that a peer
+// never reaches within its deadline aborts it too (the stall watchdog), so no rank waits forever.
 #include "trainer/comm/mpi_communicator.h"
 
 #include <mpi.h>
@@ -54,9 +54,14 @@ void MpiCommunicator::set_timeout(double seconds) {
   timed_ = true;
 }
 
+void MpiCommunicator::set_slow_timeout(double seconds) {
+  if (!(seconds >= 0)) throw std::invalid_argument("set_slow_timeout: seconds must be >= 0");
+  slow_timeout_s_ = seconds;
+}
+
 void MpiCommunicator::complete(MPI_Request* request, const char* what) {
   using Clock = std::chrono::steady_clock;
-  const auto deadline = Clock::now() + std::chrono::duration<double>(timeout_s_);
+  const auto deadline = Clock::now() + std::chrono::duration<double>(deadline_s());
   // Heartbeats: one arrival message to and from every peer per timed collective, always received,
   // so no stray message outlives the collective (it could reach a later communicator that reuses
   // this one's context id).
@@ -104,8 +109,8 @@ std::string MpiCommunicator::host(int rank) const {
 void MpiCommunicator::stalled(const char* what, const std::vector<std::string>& culprits) const {
   std::ostringstream m;
   m << "chorus [" << host(rank_) << ":" << rank_ << "]: error: the " << what
-    << (context_.empty() ? "" : " of " + context_) << " has waited " << timeout_s_
-    << " s (dist.timeout_s) for its peers: ";
+    << (context_.empty() ? "" : " of " + context_) << " has waited " << deadline_s()
+    << (timed_ ? " s (dist.timeout_s)" : " s (dist.slow_timeout_s)") << " for its peers: ";
   for (size_t i = 0; i < culprits.size(); ++i) m << (i ? "; " : "") << culprits[i];
   m << ". Ending the job; resume from the last complete checkpoint with --resume.\n";
   std::fputs(m.str().c_str(), stderr);

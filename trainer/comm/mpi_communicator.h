@@ -11,8 +11,8 @@
 
 namespace chorus {
 
-// Untimed collectives (no timeout, or inside UntimedCollectives) are Open MPI's blocking ones.
-// With a timeout set (the trainer sets dist.timeout_s), a timed collective is started
+// Collectives without a deadline are Open MPI's blocking ones. With a deadline (the trainer sets
+// dist.timeout_s, and dist.slow_timeout_s for those inside UntimedCollectives), a collective is started
 // non-blocking and completed by polling; one that has not completed within it ends the job:
 // the message names the collective, the context and the culprits, then MPI_Abort. Culprits come
 // from heartbeats on a duplicate communicator: each rank tells every peer as it enters a timed
@@ -31,6 +31,7 @@ class MpiCommunicator : public Communicator {
   // Also gathers the host names that the timeout message prints.
   void set_timeout(double seconds) override;
   void set_context(const std::string& what) override { context_ = what; }
+  void set_slow_timeout(double seconds) override;
   void set_timed(bool timed) override { timed_ = timed; }
   bool timed() const override { return timed_; }
   int rank() const override { return rank_; }
@@ -43,7 +44,9 @@ class MpiCommunicator : public Communicator {
   std::vector<std::string> all_gather(const std::string& text) override;
 
  private:
-  bool watching() const { return timed_ && timeout_s_ > 0 && size_ > 1; }
+  // The deadline now: the timeout, or the slow one inside UntimedCollectives (0 = none).
+  double deadline_s() const { return timed_ ? timeout_s_ : slow_timeout_s_; }
+  bool watching() const { return deadline_s() > 0 && size_ > 1; }
   template <class T>
   void all_reduce(T* data, size_t count, MPI_Datatype type);
   // Runs one collective: `blocking` (Open MPI's tuned algorithms) when not watching, else
@@ -59,8 +62,9 @@ class MpiCommunicator : public Communicator {
   MPI_Comm beats_ = MPI_COMM_NULL;  // heartbeats, apart from the collectives' traffic
   int rank_ = 0, size_ = 1;
   double timeout_s_ = 0;
+  double slow_timeout_s_ = 0;
   bool timed_ = false;
-  long long sequence_ = 0;  // timed collectives so far, the same on every rank
+  long long sequence_ = 0;  // watched collectives so far, the same on every rank
   std::string context_;
   std::vector<std::string> hosts_;
 };

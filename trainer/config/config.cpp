@@ -111,6 +111,7 @@ const std::vector<Field>& fields() {
       make_field(CHORUS_FIELD(sample, method)),
       make_field(CHORUS_FIELD(sample, artist)),
       make_field(CHORUS_FIELD(dist, timeout_s), Rule::kNonNegative),
+      make_field(CHORUS_FIELD(dist, slow_timeout_s), Rule::kNonNegative),
       make_field(CHORUS_FIELD(dist, backend)),
   };
   return kFields;

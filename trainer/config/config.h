@@ -215,8 +215,12 @@ struct SampleConfig : SampleOptions {
 struct DistConfig {
   // A collective of the training step that has not completed after this many seconds ends the
   // job, naming the ranks that never arrived (a stalled rank: SIGSTOP, a hung file system);
-  // checkpoint writes, validation and sampling are not timed. 0 = wait forever. Default 300.
+  // checkpoint writes, validation and sampling have slow_timeout_s instead. 0 = wait forever.
   double timeout_s = 300;
+  // The deadline of the collectives around work that one rank may legitimately take long over
+  // (checkpoint writes, validation, samples): a rank stopped there still ends the job, named,
+  // after this many seconds. 0 = wait forever. Default 600.
+  double slow_timeout_s = 600;
   // How gradients are summed: mpi (host buffers; CUDA gradients are copied to the host and
   // back), nccl (device buffers, train.device cuda only) or auto (nccl for CUDA, else mpi).
   // Scalars, strings and barriers always go over MPI.

@@ -194,6 +194,7 @@ void Trainer::start(bool resume) {
 
 int Trainer::train(const nlohmann::json& run_info) {
   run_log_.start(run_info, step_);
+  comm_.set_slow_timeout(config_.dist.slow_timeout_s);
   comm_.set_timeout(config_.dist.timeout_s);
   using Clock = std::chrono::steady_clock;
   auto interval_start = Clock::now();
