@@ -11,7 +11,7 @@ step "prepare the benchmark split"
 "$CHORUS" prepare pianoroll --text-dir "$text" --output "$WORK/nott.h5" > /dev/null 2>&1 || fail "prepare"
 
 step "train the note model on 2 ranks"
-"${MPIRUN[@]}" -np 2 "$CHORUS" train "$SRC/configs/nottingham.yaml" \
+"${MPIRUN[@]}" -np 2 "$CHORUS" train "$SRC/configs/nottingham-nade.yaml" \
   --set model.kind=notes --set model.head=auto \
   --set data.path="$WORK/nott.h5" --set run.dir="$WORK/run" --set model.hidden_size=64 \
   --set model.embedding_size=16 --set model.dropout=0 --set train.batch_size=16 \
@@ -52,7 +52,7 @@ cmp -s "$WORK/tune.mid" "$WORK/again.mid" || fail "same seed, different tune"
 step "info, and heads that do not fit"
 "$CHORUS" info "$WORK/run/checkpoints/step-00000200" 2>/dev/null | grep -q '"model.kind":"notes"' \
   || fail "info of the checkpoint"
-expect_exit 2 "model.head is 'nade'" -- "$CHORUS" train "$SRC/configs/nottingham.yaml" \
+expect_exit 2 "model.head is 'nade'" -- "$CHORUS" train "$SRC/configs/nottingham-nade.yaml" \
   --set model.kind=notes --set data.path="$WORK/nott.h5" --set run.dir="$WORK/refused"
 make_csv "$WORK/songs.csv" 12
 "$CHORUS" prepare lyrics --input "$WORK/songs.csv" --output "$WORK/songs.h5" > /dev/null 2>&1 || fail "prepare lyrics"

@@ -12,7 +12,7 @@ grep -q '"valid":{[^}]*"songs":173' "$WORK/prep.json" || { cat "$WORK/prep.json"
 "$CHORUS" info "$WORK/nott.h5" 2>/dev/null | grep -q '"format":"chorus-pianoroll"' || fail "info"
 
 step "train on 2 ranks"
-"${MPIRUN[@]}" -np 2 "$CHORUS" train "$SRC/configs/nottingham.yaml" \
+"${MPIRUN[@]}" -np 2 "$CHORUS" train "$SRC/configs/nottingham-nade.yaml" \
   --set data.path="$WORK/nott.h5" --set run.dir="$WORK/run" --set model.hidden_size=64 \
   --set model.embedding_size=32 --set model.dropout=0 --set train.batch_size=8 \
   --set train.seq_len=50 --set train.steps=80 --set optim.warmup_steps=5 --set eval.every=40 \
