@@ -16,22 +16,13 @@ source "$(dirname "$0")/lib/hosts.bash"
 cluster_up 2
 small_corpus
 hostfile "$WORK/two" 1
-shopt -s nullglob
 args=(--set checkpoint.every=1 --set checkpoint.keep=3)
 
 step "2 hosts x 1 rank, a checkpoint at every step; partition inside the write of one"
 endless_job_past 20 "${args[@]}"
 rank1=$(rank_pid 1 node02) || fail "rank 1 not found on node02"
-caught="" tries=0
-while ((tries++ < 50)); do
-  sleep "0.0$((RANDOM % 10))"
-  kill -STOP "$rank1"
-  sleep 0.2
-  staging=("$WORK"/run/checkpoints/*.tmp)
-  if ((${#staging[@]})) && [[ ! -e ${staging[0]}/streams-rank00001.pt ]]; then caught=${staging[0]}; break; fi
-  kill -CONT "$rank1"
-done
-[[ -n $caught ]] || { kill -CONT "$rank1"; fail "could not pause rank 1 inside a checkpoint write in 50 tries"; }
+pause_in_checkpoint_write "$rank1" "$WORK/run" 50 \
+  || fail "could not pause rank 1 inside a checkpoint write in 50 tries"
 echo "try $tries: rank 1 paused while $(basename "$caught") held: $(ls "$caught" | tr '\n' ' ')" >&2
 link_down node02
 kill -CONT "$rank1"

@@ -39,6 +39,17 @@ wait_ended() {
   kill "$guard" 2>/dev/null || true; wait "$guard" 2>/dev/null || true
   (( SECONDS - t0 < limit )) || fail "the job still ran ${limit}s after the stall: hung"
 }
+# stall_ends_job TIMEOUT PATTERN LOG: after rank 1 ($victim) was stopped, the job ends non-zero
+# within TIMEOUT + 20 s and LOG says "has waited TIMEOUT s PATTERN"; sets took.
+stall_ends_job() {
+  local start=$SECONDS
+  wait_ended 60
+  took=$((SECONDS - start))
+  kill -CONT "$victim" 2>/dev/null || true
+  [[ $rc -ne 0 ]] || fail "job exited 0 with a stalled rank"
+  grep -q "has waited $1 s $2" "$3" || { cat "$3" >&2; fail "rank 1 not named"; }
+  (( took <= $1 + 20 )) || fail "took ${took}s to end the job (timeout $1 s)"
+}
 final_loss() { jq -r "select(.split == \"train\" and .step == $STEPS) | .loss" "$1/metrics.jsonl"; }
 newest() { ls -d "$1"/checkpoints/step-* 2>/dev/null | sort | tail -1; }
 
@@ -54,45 +65,19 @@ train2 "$WORK/stall" --set train.steps=1000000 --set checkpoint.every=0
 wait_for "grep -q '^step ' '$WORK/stall.log'" || fail "no progress before SIGSTOP"
 victim=$(rank_pid $job 1) || fail "rank 1 not found"
 kill -STOP "$victim"
-start=$(date +%s)
-wait_ended 60
-took=$(( $(date +%s) - start ))
-kill -CONT "$victim" 2>/dev/null || true
-[[ $rc -ne 0 ]] || fail "job exited 0 with a stalled rank"
-grep -q "has waited 4 s (dist.timeout_s) for its peers: rank 1 (" "$WORK/stall.log" \
-  || { cat "$WORK/stall.log" >&2; fail "rank 1 not named"; }
-(( took <= 4 + 20 )) || fail "took ${took}s to end the job (timeout 4s)"
+stall_ends_job 4 "(dist.timeout_s) for its peers: rank 1 (" "$WORK/stall.log"
 echo "stalled rank named; job ended ${took}s after SIGSTOP" >&2
 
 step "a rank stalled inside a checkpoint write is named within dist.slow_timeout_s"
-# A checkpoint at every step; rank 1 is paused at a random moment and rank 0 given 0.2 s to run
-# on; when a staging directory then lacks rank 1's file, rank 1 stopped inside the write and
-# stays stopped, else it continues and the next try comes. Before dist.slow_timeout_s, rank 0
-# waited there for ever.
+# A checkpoint at every step; rank 1 is paused inside one's write (pause_in_checkpoint_write).
+# Before dist.slow_timeout_s, rank 0 waited there for ever.
 train2 "$WORK/stall2" --set train.steps=1000000 --set checkpoint.every=1 --set checkpoint.keep=2 \
   --set dist.slow_timeout_s=5
 wait_for "grep -q '^step ' '$WORK/stall2.log'" || fail "no progress before SIGSTOP"
 victim=$(rank_pid $job 1) || fail "rank 1 not found"
-shopt -s nullglob
-caught="" tries=0
-while ((tries++ < 100)); do
-  sleep "0.0$((RANDOM % 10))"
-  kill -STOP "$victim"
-  sleep 0.2
-  staging=("$WORK"/stall2/checkpoints/*.tmp)
-  if ((${#staging[@]})) && [[ ! -e ${staging[0]}/streams-rank00001.pt ]]; then caught=${staging[0]}; break; fi
-  kill -CONT "$victim"
-done
-shopt -u nullglob
-[[ -n $caught ]] || { kill -CONT "$victim"; kill $job; fail "could not pause rank 1 inside a checkpoint write in 100 tries"; }
-start=$(date +%s)
-wait_ended 60
-took=$(( $(date +%s) - start ))
-kill -CONT "$victim" 2>/dev/null || true
-[[ $rc -ne 0 ]] || fail "job exited 0 with a rank stalled in a checkpoint"
-grep -q "has waited 5 s (dist.slow_timeout_s) for its peers: rank 1 (.*) has not arrived" "$WORK/stall2.log" \
-  || { cat "$WORK/stall2.log" >&2; fail "rank 1 not named (stopped in $(basename "$caught"), try $tries)"; }
-(( took <= 5 + 20 )) || fail "took ${took}s to end the job (slow timeout 5s)"
+pause_in_checkpoint_write "$victim" "$WORK/stall2" 100 \
+  || { kill $job; fail "could not pause rank 1 inside a checkpoint write in 100 tries"; }
+stall_ends_job 5 "(dist.slow_timeout_s) for its peers: rank 1 (.*) has not arrived" "$WORK/stall2.log"
 echo "try $tries: rank 1 stopped in $(basename "$caught"); named, job ended ${took}s later" >&2
 
 step "kill -9 of a rank ends the job; --resume reaches the uninterrupted final loss"

@@ -40,3 +40,22 @@ make_csv() {
     done
   } > "$file"
 }
+
+# pause_in_checkpoint_write PID RUN_DIR [TRIES]: stops rank 1 (process PID) at random moments,
+# giving its peers 0.2 s to run on each time, until a staging directory of RUN_DIR lacks rank 1's
+# file: rank 1 is stopped inside a checkpoint write (a checkpoint at every step makes most tries
+# land). Leaves it stopped, with caught (the staging directory) and tries set; after TRIES misses
+# (default 50) it continues the process and returns 1.
+pause_in_checkpoint_write() {
+  local pid=$1 dir=$2 limit=${3:-50} staging
+  caught="" tries=0
+  while ((tries++ < limit)); do
+    sleep "0.0$((RANDOM % 10))"
+    kill -STOP "$pid"
+    sleep 0.2
+    staging=$(compgen -G "$dir/checkpoints/*.tmp" | head -1) || true
+    if [[ -n $staging && ! -e $staging/streams-rank00001.pt ]]; then caught=$staging; return 0; fi
+    kill -CONT "$pid"
+  done
+  return 1
+}
