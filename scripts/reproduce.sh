@@ -29,7 +29,7 @@ ROWS=(
   "nottingham-independent-0.3|3.493 nats/frame|3,000 steps, 25 min on 2 ranks x 1 thread|nottingham|configs/nottingham-independent.yaml --set model.dropout=0.3"
   "nottingham-independent-torch|3.414 nats/frame (best, step 2,500)|LibTorch's LSTM (before the fused one, issue 5): 3,000 steps, 53 min on 2 ranks x 1 thread, builds beside it for part of the time|nottingham|configs/nottingham-independent.yaml --set model.dropout=0.3 --set model.lstm_impl=torch"
   "musedata-baselines|60.997 / 7.850 nats/frame (uniform / per-key order-10 n-gram)|seconds|musedata|baseline:--model uniform;--model ngram --order 10"
-  "musedata-notes|5.244 nats/frame|the note-by-note LSTM: 1,500 steps, 27 min on 2 ranks x 1 thread|musedata|configs/musedata.yaml"
+  "musedata-notes|5.109 nats/frame|the note-by-note LSTM, training songs transposed by up to 6 semitones: 2,000 steps, 38 min on 2 ranks x 1 thread|musedata|configs/musedata.yaml"
   "musedata-nade|7.851 nats/frame|1,000 steps, 12 min on 2 ranks x 1 thread|musedata|configs/musedata-nade.yaml"
   "musedata-independent|11.343 nats/frame|1,000 steps, 21 min on 2 ranks x 1 thread, the test suite or another run beside it|musedata|configs/musedata-nade.yaml --set model.head=independent"
   "piano-midi-baselines|60.997 / 8.417 nats/frame (uniform / per-key order-10 n-gram)|seconds|piano-midi|baseline:--model uniform;--model ngram --order 10"
