@@ -12,8 +12,8 @@
 namespace chorus {
 
 // Collectives without a deadline are Open MPI's blocking ones. With a deadline (the trainer sets
-// dist.timeout_s, and dist.slow_timeout_s for those inside UntimedCollectives), a collective is started
-// non-blocking and completed by polling; one that has not completed within it ends the job:
+// dist.timeout_s, and dist.slow_timeout_s for those inside UntimedCollectives), a collective is
+// started non-blocking and completed by polling; one that has not completed within it ends the job:
 // the message names the collective, the context and the culprits, then MPI_Abort. Culprits come
 // from heartbeats on a duplicate communicator: each rank tells every peer as it enters a timed
 // collective (2 (N-1) messages of 8 bytes per collective). The peers that have not arrived are
